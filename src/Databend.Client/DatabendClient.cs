@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Databend.Client.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Databend.Client;
+
+/// <summary>
+/// A session with a Databend server over its HTTP query API (<c>POST /v1/query</c>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// A client is one session, like a database connection: it keeps the session object the
+/// server returns (current database, settings, transaction state, opaque internals) and
+/// echoes it verbatim with the next statement. Statements on one client run one at a time;
+/// use one client per concurrent unit of work, sharing an <see cref="HttpClient"/>.
+/// </para>
+/// <para>
+/// Each statement is sent under a fresh <c>X-DATABEND-QUERY-ID</c> that is reused when the
+/// request is retried, so a retried start cannot run the statement twice. Results are read
+/// page by page by following <c>next_uri</c> to its end.
+/// </para>
+/// </remarks>
+public sealed class DatabendClient : IAsyncDisposable, IDisposable
+{
+    private readonly DatabendTransport _transport;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private byte[] _session;
+    private string? _lastNodeId;
+    private bool _needSticky;
+    private bool _disposed;
+
+    /// <summary>Creates a client from a DSN such as <c>databend://user:pass@host:8000/db?sslmode=disable</c>.</summary>
+    public DatabendClient(string dsn, HttpClient? httpClient = null, ILogger<DatabendClient>? logger = null)
+        : this(DatabendDsn.Parse(dsn), httpClient, logger)
+    {
+    }
+
+    /// <summary>Creates a client. The options are validated here.</summary>
+    /// <param name="options">Server, credentials and behaviour.</param>
+    /// <param name="httpClient">An HTTP client to use (e.g. from IHttpClientFactory); the client does not dispose it. Its timeout should be infinite: the client applies <see cref="DatabendClientOptions.RequestTimeout"/> per request.</param>
+    /// <param name="logger">Logger for retries and cancellations.</param>
+    public DatabendClient(DatabendClientOptions options, HttpClient? httpClient = null, ILogger<DatabendClient>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _transport = new DatabendTransport(options, httpClient, _logger);
+        _session = QueryRequestWriter.InitialSession(options);
+    }
+
+    /// <summary>The client's settings.</summary>
+    public DatabendClientOptions Options { get; }
+
+    /// <summary>The transaction state the server last reported for this session.</summary>
+    public DatabendTransactionState TransactionState { get; private set; }
+
+    /// <summary>The node that ran the last statement (<c>node_id</c>), used for sticky routing.</summary>
+    public string? LastNodeId => _lastNodeId;
+
+    /// <summary>The raw JSON of the session object the client will send with its next statement.</summary>
+    public string SessionJson => System.Text.Encoding.UTF8.GetString(_session);
+
+    /// <summary>Runs a statement to its end and returns all its rows (for DDL, DML, COPY and small results).</summary>
+    /// <exception cref="DatabendException">The server or the transport failed.</exception>
+    public async Task<DatabendResult> ExecuteAsync(string sql, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<DatabendRow>();
+        IReadOnlyList<DatabendColumn> columns = [];
+        DatabendQueryStats stats = new();
+        string? queryId = null;
+        await RunAsync(sql, page =>
+        {
+            queryId ??= page.Id;
+            if (page.Schema.Count > 0)
+            {
+                columns = page.Schema;
+            }
+
+            foreach (string?[] values in page.Data)
+            {
+                rows.Add(new DatabendRow(columns, values));
+            }
+
+            stats = DatabendQueryStats.Max(stats, page.Stats);
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return new DatabendResult(queryId, columns, rows, stats);
+    }
+
+    /// <summary>
+    /// Runs a query and streams its rows page by page: only one page is held at a time.
+    /// Stop enumerating early and the rest of the result is abandoned on the server.
+    /// </summary>
+    /// <exception cref="DatabendException">The server or the transport failed.</exception>
+    public async IAsyncEnumerable<DatabendRow> QueryAsync(string sql, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            string queryId = NewQueryId();
+            QueryPage page = await StartAsync(sql, queryId, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DatabendColumn> columns = page.Schema;
+            while (true)
+            {
+                if (page.Schema.Count > 0)
+                {
+                    columns = page.Schema;
+                }
+
+                foreach (string?[] values in page.Data)
+                {
+                    yield return new DatabendRow(columns, values);
+                }
+
+                if (page.NextUri is null)
+                {
+                    break;
+                }
+
+                page = await NextPageAsync(page, queryId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Starts a transaction (<c>BEGIN</c>) on this session.</summary>
+    /// <exception cref="InvalidOperationException">A transaction is already open.</exception>
+    public async Task<DatabendTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        if (TransactionState != DatabendTransactionState.AutoCommit)
+        {
+            throw new InvalidOperationException($"This Databend session already has a transaction (state {TransactionState}).");
+        }
+
+        await ExecuteAsync("BEGIN", cancellationToken).ConfigureAwait(false);
+        if (TransactionState != DatabendTransactionState.Active)
+        {
+            throw new DatabendException($"BEGIN succeeded but the server reports transaction state {TransactionState}, not Active.");
+        }
+
+        return new DatabendTransaction(this, _logger);
+    }
+
+    /// <summary>Asks the server for a presigned upload request for <c>@stage/path</c> (<c>PRESIGN UPLOAD</c>).</summary>
+    public async Task<DatabendPresignedRequest> PresignUploadAsync(string stageName, string path, CancellationToken cancellationToken = default)
+    {
+        string stage = DatabendSql.QuoteIdentifier(stageName, "The stage name").Trim('`');
+        if (!DatabendSql.IsValidStagePath(path))
+        {
+            throw new ArgumentException($"The stage path '{path}' may only contain letters, digits and _ . / = - (and no '..').", nameof(path));
+        }
+
+        DatabendResult result = await ExecuteAsync($"PRESIGN UPLOAD @{stage}/{path.TrimStart('/')}", cancellationToken).ConfigureAwait(false);
+        if (result.Rows.Count != 1)
+        {
+            throw new DatabendException($"PRESIGN UPLOAD returned {result.Rows.Count} rows instead of 1.", queryId: result.QueryId);
+        }
+
+        DatabendRow row = result.Rows[0];
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!row.IsNull(row.GetOrdinal("headers")))
+        {
+            using JsonDocument json = row.GetJson(row.GetOrdinal("headers"));
+            foreach (JsonProperty header in json.RootElement.EnumerateObject())
+            {
+                headers[header.Name] = header.Value.ValueKind == JsonValueKind.String ? header.Value.GetString()! : header.Value.GetRawText();
+            }
+        }
+
+        return new DatabendPresignedRequest(
+            new HttpMethod(row.GetString(row.GetOrdinal("method"))),
+            new Uri(row.GetString(row.GetOrdinal("url")), UriKind.Absolute),
+            headers);
+    }
+
+    /// <summary>
+    /// Uploads a stream to <c>@stage/path</c> through a presigned request. Any 2xx answer is
+    /// success (storages differ: 200, 201, 204).
+    /// </summary>
+    public async Task UploadToStageAsync(string stageName, string path, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        DatabendPresignedRequest presigned = await PresignUploadAsync(stageName, path, cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(presigned.Method, presigned.Url) { Content = new StreamContent(content) };
+        foreach ((string name, string value) in presigned.Headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                request.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using HttpResponseMessage response = await _transport.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new DatabendException(
+                $"Upload of @{stageName}/{path} to the presigned URL failed with HTTP {(int)response.StatusCode}: {Truncate(body)}",
+                httpStatus: response.StatusCode,
+                isTransient: (int)response.StatusCode >= 500 || (int)response.StatusCode == 429);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _transport.Dispose();
+        _gate.Dispose();
+    }
+
+    internal async Task RunAsync(string sql, Func<QueryPage, ValueTask> onPage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            string queryId = NewQueryId();
+            QueryPage page = await StartAsync(sql, queryId, cancellationToken).ConfigureAwait(false);
+            long rows = 0;
+            while (true)
+            {
+                rows += page.Data.Count;
+                await onPage(page).ConfigureAwait(false);
+                if (page.NextUri is null)
+                {
+                    break;
+                }
+
+                page = await NextPageAsync(page, queryId, cancellationToken).ConfigureAwait(false);
+            }
+
+            Log.StatementFinished(_logger, queryId, page.State, rows, watch.ElapsedMilliseconds);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<QueryPage> StartAsync(string sql, string queryId, CancellationToken cancellationToken)
+    {
+        using var request = new PooledBufferWriter(sql.Length + _session.Length + 128);
+        QueryRequestWriter.Write(request, sql, _session, Options);
+        // While a transaction is open the session lives on one node; route there.
+        string? sticky = _needSticky || TransactionState != DatabendTransactionState.AutoCommit ? _lastNodeId : null;
+        QueryPage page = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
+        ThrowIfFailed(page, queryId, sql);
+        return page;
+    }
+
+    private async Task<QueryPage> NextPageAsync(QueryPage current, string queryId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Pages live on the node that runs the query.
+            QueryPage next = await SendAsync(HttpMethod.Get, current.NextUri!, null, null, current.NodeId ?? _lastNodeId, cancellationToken).ConfigureAwait(false);
+            ThrowIfFailed(next, queryId, null);
+            return next;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await KillAsync(current, queryId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<QueryPage> SendAsync(HttpMethod method, string uri, ReadOnlyMemory<byte>? content, string? queryId, string? sticky, CancellationToken cancellationToken)
+    {
+        using var body = new PooledBufferWriter();
+        await _transport.SendAsync(method, uri, content, queryId, sticky, body, cancellationToken).ConfigureAwait(false);
+        QueryPage page;
+        try
+        {
+            page = QueryPageReader.Read(body.WrittenSpan);
+        }
+        catch (JsonException e)
+        {
+            throw new DatabendException($"Databend sent a response that is not the query API's JSON: {e.Message}", queryId: queryId, innerException: e);
+        }
+
+        ApplySession(page);
+        return page;
+    }
+
+    private void ApplySession(QueryPage page)
+    {
+        if (page.NodeId is not null)
+        {
+            _lastNodeId = page.NodeId;
+        }
+
+        // Keep the latest non-null session; the /final response carries none.
+        if (page.Session is null)
+        {
+            return;
+        }
+
+        _session = page.Session;
+        _needSticky = page.NeedSticky;
+        TransactionState = page.TxnState switch
+        {
+            "Active" => DatabendTransactionState.Active,
+            "Fail" => DatabendTransactionState.Fail,
+            _ => DatabendTransactionState.AutoCommit,
+        };
+    }
+
+    private async Task KillAsync(QueryPage page, string queryId)
+    {
+        if (page.KillUri is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _transport.FireAsync(HttpMethod.Post, page.KillUri, page.NodeId, timeout.Token).ConfigureAwait(false);
+            Log.Killed(_logger, queryId);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            Log.KillFailed(_logger, e, queryId);
+        }
+    }
+
+    private static void ThrowIfFailed(QueryPage page, string queryId, string? sql)
+    {
+        if (page.Error is { } error)
+        {
+            throw new DatabendException(
+                $"Databend error {error.Code}: {error.Message}",
+                error.Code, page.Id is { Length: > 0 } id ? id : queryId, System.Net.HttpStatusCode.OK, error.Detail);
+        }
+
+        if (string.Equals(page.State, "Failed", StringComparison.Ordinal))
+        {
+            throw new DatabendException(
+                $"Databend reports the statement failed without an error{(sql is null ? "." : ": " + Truncate(sql))}",
+                queryId: queryId);
+        }
+    }
+
+    private static string NewQueryId() => Guid.NewGuid().ToString("N");
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";
+}
