@@ -48,7 +48,7 @@ internal static class QueryPageReader
             }
             else if (reader.ValueTextEquals("data"u8))
             {
-                ReadData(ref reader, page.Data);
+                ReadData(ref reader, page.Data, page.Schema.Count);
             }
             else if (reader.ValueTextEquals("stats"u8))
             {
@@ -201,7 +201,9 @@ internal static class QueryPageReader
         }
     }
 
-    private static void ReadData(ref Utf8JsonReader reader, List<string?[]> data)
+    // Databend serializes schema before data, so rows are sized exactly; a row of another
+    // width (or data without schema) falls back to a growing list.
+    private static void ReadData(ref Utf8JsonReader reader, List<string?[]> data, int width)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -210,21 +212,44 @@ internal static class QueryPageReader
             return;
         }
 
-        var row = new List<string?>();
+        List<string?>? overflow = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
         {
-            row.Clear();
+            string?[] row = new string?[width];
+            int count = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                row.Add(reader.TokenType switch
+                string? value = reader.TokenType switch
                 {
                     JsonTokenType.Null => null,
                     JsonTokenType.String => reader.GetString(),
                     _ => ReadNonString(ref reader),
-                });
+                };
+                if (count < width && overflow is not { Count: > 0 })
+                {
+                    row[count++] = value;
+                    continue;
+                }
+
+                overflow ??= [];
+                if (overflow.Count == 0)
+                {
+                    overflow.AddRange(row.AsSpan(0, count));
+                }
+
+                overflow.Add(value);
+                count++;
             }
 
-            data.Add([.. row]);
+            if (overflow is { Count: > 0 })
+            {
+                data.Add([.. overflow]);
+                overflow.Clear();
+            }
+            else
+            {
+                data.Add(count == width ? row : row[..count]);
+            }
         }
     }
 
