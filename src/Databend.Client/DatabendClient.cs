@@ -268,7 +268,18 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         QueryRequestWriter.Write(request, sql, _session, Options);
         // While a transaction is open the session lives on one node; route there.
         string? sticky = _needSticky || TransactionState != DatabendTransactionState.AutoCommit ? _lastNodeId : null;
-        QueryPage page = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
+        QueryPage page;
+        try
+        {
+            page = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // No answer yet, so no kill_uri; the server runs the statement under our query id.
+            await KillAsync(new QueryPage { KillUri = $"v1/query/{queryId}/kill", NodeId = sticky }, queryId).ConfigureAwait(false);
+            throw;
+        }
+
         ThrowIfFailed(page, queryId, sql);
         return page;
     }

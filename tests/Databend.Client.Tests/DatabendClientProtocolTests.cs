@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FuncIngest.TestSupport.Databend;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Databend.Client.Tests;
 
@@ -310,5 +311,46 @@ public sealed class DatabendClientProtocolTests
         Assert.Equal("Bearer tok", post.Header("Authorization"));
         Assert.Equal("wh", post.Header("X-DATABEND-WAREHOUSE"));
         Assert.Equal("te", post.Header("X-DATABEND-TENANT"));
+    }
+
+    [Fact]
+    public async Task Cancellation_before_the_first_answer_kills_by_the_statement_query_id()
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        server.Reply(new FakeReply { Delay = TimeSpan.FromSeconds(30), Body = DatabendResponses.Page("never") });
+        server.Reply(new FakeReply { Body = string.Empty });
+        await using var client = new DatabendClient(server.Dsn());
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ExecuteAsync("SELECT sleep(100)", cts.Token));
+
+        string queryId = server.Requests[0].Header("X-DATABEND-QUERY-ID")!;
+        Assert.Equal(["POST /v1/query", $"POST /v1/query/{queryId}/kill"], server.Requests.Select(r => $"{r.Method} {r.PathAndQuery}"));
+    }
+
+    [Fact]
+    public async Task Dependency_injection_builds_validated_clients_that_are_separate_sessions()
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDatabendClient(server.Dsn());
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        server.ReplyJson(DatabendResponses.Page("q"));
+        server.ReplyJson(DatabendResponses.Final("q"));
+
+        DatabendClient first = provider.GetRequiredService<DatabendClient>();
+        DatabendClient second = provider.GetRequiredService<DatabendClient>();
+        await first.ExecuteAsync("SELECT 1", Ct);
+
+        Assert.NotSame(first, second);
+        Assert.Equal("root", first.Options.User);
+        Assert.Single(server.Requests, r => r.Method == "POST");
+
+        var bad = new ServiceCollection();
+        bad.AddDatabendClient(o => o.Host = "h");
+        await using ServiceProvider badProvider = bad.BuildServiceProvider();
+        Assert.ThrowsAny<Exception>(() => badProvider.GetRequiredService<DatabendClient>());
     }
 }
