@@ -1,0 +1,29 @@
+namespace FuncIngest.Encoding;
+
+/// <summary>Why a record went to the dead-letter area instead of the table.</summary>
+public enum RejectReason
+{
+    /// <summary>The record was accepted.</summary>
+    None,
+
+    /// <summary>The value is not valid JSON (transform mode, or raw mode with strict JSON).</summary>
+    NotJson,
+
+    /// <summary>The value is JSON but not an object (transform mode).</summary>
+    NotJsonObject,
+
+    /// <summary>The value nests deeper than the configured limit (transform or strict mode).</summary>
+    TooDeep,
+
+    /// <summary>The value is null: a tombstone (transform mode; raw mode keeps tombstones).</summary>
+    Tombstone,
+
+    /// <summary>The value has zero bytes (transform mode, or raw mode with strict JSON).</summary>
+    Empty,
+
+    /// <summary>The value is not UTF-8 text (transform mode, or raw mode with strict JSON).</summary>
+    InvalidUtf8,
+
+    /// <summary>Key, value and headers together exceed the record size limit.</summary>
+    TooLarge,
+}

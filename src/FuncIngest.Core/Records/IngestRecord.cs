@@ -1,0 +1,110 @@
+using Confluent.Kafka;
+
+namespace FuncIngest.Records;
+
+/// <summary>
+/// One Kafka record as FuncIngest stages it. Both hosts fill it without copying payloads:
+/// key, value and header values are views over the bytes the Kafka client delivered.
+/// </summary>
+public sealed class IngestRecord
+{
+    /// <summary>Creates a record.</summary>
+    public IngestRecord(
+        string topic,
+        int partition,
+        long offset,
+        ReadOnlyMemory<byte>? key,
+        ReadOnlyMemory<byte>? value,
+        DateTimeOffset? timestamp = null,
+        RecordTimestampType timestampType = RecordTimestampType.NotAvailable,
+        IReadOnlyList<RecordHeader>? headers = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        Topic = topic;
+        Partition = partition;
+        Offset = offset;
+        Key = key;
+        Value = value;
+        Timestamp = timestamp;
+        TimestampType = timestamp is null ? RecordTimestampType.NotAvailable : timestampType;
+        Headers = headers ?? [];
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic { get; }
+
+    /// <summary>The partition.</summary>
+    public int Partition { get; }
+
+    /// <summary>The offset within the partition.</summary>
+    public long Offset { get; }
+
+    /// <summary>The key bytes, or null when the record has no key.</summary>
+    public ReadOnlyMemory<byte>? Key { get; }
+
+    /// <summary>The value bytes, or null for a tombstone.</summary>
+    public ReadOnlyMemory<byte>? Value { get; }
+
+    /// <summary>The record's timestamp, if it has one.</summary>
+    public DateTimeOffset? Timestamp { get; }
+
+    /// <summary>What the timestamp means.</summary>
+    public RecordTimestampType TimestampType { get; }
+
+    /// <summary>The record's headers, in order.</summary>
+    public IReadOnlyList<RecordHeader> Headers { get; }
+
+    /// <summary>True when the value is null (a tombstone in a compacted topic).</summary>
+    public bool IsTombstone => Value is null;
+
+    /// <summary>Bytes of key, value and headers: what the record weighs against size limits.</summary>
+    public long PayloadBytes
+    {
+        get
+        {
+            long size = (Key?.Length ?? 0) + (Value?.Length ?? 0);
+            foreach (RecordHeader header in Headers)
+            {
+                size += header.Key.Length + (header.Value?.Length ?? 0);
+            }
+
+            return size;
+        }
+    }
+
+    /// <summary>Wraps a record read by Confluent.Kafka (the <c>funcingest run</c> host).</summary>
+    public static IngestRecord FromConsumeResult(ConsumeResult<byte[], byte[]> result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Message<byte[], byte[]> message = result.Message;
+        List<RecordHeader>? headers = null;
+        if (message.Headers is { Count: > 0 })
+        {
+            headers = new List<RecordHeader>(message.Headers.Count);
+            foreach (IHeader header in message.Headers)
+            {
+                byte[]? value = header.GetValueBytes();
+                headers.Add(new RecordHeader(header.Key, value is null ? null : value));
+            }
+        }
+
+        (DateTimeOffset? timestamp, RecordTimestampType type) = message.Timestamp.Type switch
+        {
+            Confluent.Kafka.TimestampType.CreateTime => (DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs), RecordTimestampType.CreateTime),
+            Confluent.Kafka.TimestampType.LogAppendTime => (DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs), RecordTimestampType.LogAppendTime),
+            _ => ((DateTimeOffset?)null, RecordTimestampType.NotAvailable),
+        };
+
+        return new IngestRecord(
+            result.Topic,
+            result.Partition.Value,
+            result.Offset.Value,
+            message.Key is null ? null : message.Key,
+            message.Value is null ? null : message.Value,
+            timestamp,
+            type,
+            headers);
+    }
+}
