@@ -1,4 +1,4 @@
-namespace FuncIngest.Encoding;
+namespace FuncIngest.Ndjson;
 
 /// <summary>How records are turned into NDJSON lines.</summary>
 public sealed class EncodingOptions

@@ -1,4 +1,4 @@
-namespace FuncIngest.Encoding;
+namespace FuncIngest.Ndjson;
 
 /// <summary>How records become table rows.</summary>
 public enum RecordMode

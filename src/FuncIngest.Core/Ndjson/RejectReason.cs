@@ -1,4 +1,4 @@
-namespace FuncIngest.Encoding;
+namespace FuncIngest.Ndjson;
 
 /// <summary>Why a record went to the dead-letter area instead of the table.</summary>
 public enum RejectReason

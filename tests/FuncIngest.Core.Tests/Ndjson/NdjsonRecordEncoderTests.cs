@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text.Json.Nodes;
-using FuncIngest.Encoding;
+using FuncIngest.Ndjson;
 using FuncIngest.Records;
 
-namespace FuncIngest.Core.Tests.Encoding;
+namespace FuncIngest.Core.Tests.Ndjson;
 
 public sealed class NdjsonRecordEncoderTests
 {

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using FuncIngest.Records;
 
-namespace FuncIngest.Encoding;
+namespace FuncIngest.Ndjson;
 
 /// <summary>
 /// Writes records as NDJSON lines with <see cref="Utf8JsonWriter"/> into a caller-owned buffer:

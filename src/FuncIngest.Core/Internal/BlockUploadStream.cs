@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Azure.Storage.Blobs.Specialized;
+
+namespace FuncIngest.Internal;
+
+/// <summary>
+/// A write-only stream that sends what it is given as uncommitted blocks of a block blob,
+/// holding at most one block in a pooled buffer. Block ids carry a per-upload random part, so
+/// two writers racing for the same blob never commit each other's blocks.
+/// </summary>
+internal sealed class BlockUploadStream : Stream
+{
+    private readonly BlockBlobClient _blob;
+    private readonly byte[] _uploadId = Guid.NewGuid().ToByteArray();
+    private readonly List<string> _blockIds = [];
+    private byte[] _buffer;
+    private int _filled;
+    private long _length;
+
+    public BlockUploadStream(BlockBlobClient blob, int blockSize)
+    {
+        _blob = blob;
+        _buffer = ArrayPool<byte>.Shared.Rent(blockSize);
+    }
+
+    public IReadOnlyList<string> BlockIds => _blockIds;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => _length;
+
+    public override long Position
+    {
+        get => _length;
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int take = Math.Min(buffer.Length, _buffer.Length - _filled);
+            buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
+            _filled += take;
+            _length += take;
+            buffer = buffer[take..];
+            if (_filled == _buffer.Length)
+            {
+                await SendBlockAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    // Compressors may write synchronously while finishing a frame; those writes only fill the buffer
+    // until it is full, which the async path then sends.
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int take = Math.Min(buffer.Length, _buffer.Length - _filled);
+            buffer[..take].CopyTo(_buffer.AsSpan(_filled));
+            _filled += take;
+            _length += take;
+            buffer = buffer[take..];
+            if (_filled == _buffer.Length)
+            {
+                SendBlockAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    /// <summary>Sends what is buffered as a last block.</summary>
+    public async Task FlushBlocksAsync(CancellationToken cancellationToken)
+    {
+        if (_filled > 0)
+        {
+            await SendBlockAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async Task SendBlockAsync(CancellationToken cancellationToken)
+    {
+        Span<byte> id = stackalloc byte[20];
+        _uploadId.CopyTo(id);
+        BinaryPrimitives.WriteInt32BigEndian(id[16..], _blockIds.Count);
+        string blockId = Convert.ToBase64String(id);
+        using (var content = new MemoryStream(_buffer, 0, _filled, writable: false))
+        {
+            await _blob.StageBlockAsync(blockId, content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        _blockIds.Add(blockId);
+        _filled = 0;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Diagnostics.Metrics;
+
+namespace FuncIngest.Internal;
+
+/// <summary>
+/// FuncIngest's instruments (meter <c>FuncIngest</c>; add it to OpenTelemetry with
+/// <c>AddMeter("FuncIngest")</c>).
+/// </summary>
+internal static class FuncIngestMetrics
+{
+    public static readonly Meter Meter = new("FuncIngest", "1.0");
+
+    public static readonly Counter<long> StagedRecords = Meter.CreateCounter<long>("funcingest.staging.records", "{record}", "Records handled by staging, by outcome (staged, dead_lettered, skipped).");
+
+    public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("funcingest.staging.bytes_in", "By", "Record bytes (key, value, headers) staged.");
+
+    public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("funcingest.staging.bytes_out", "By", "Compressed bytes written to the stage.");
+
+    public static readonly Counter<long> StagedFiles = Meter.CreateCounter<long>("funcingest.staging.files", "{file}", "Files committed to the stage.");
+
+    public static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("funcingest.staging.duration", "s", "Time to stage one batch.");
+}

@@ -1,0 +1,362 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Compression;
+using FuncIngest.Ndjson;
+using FuncIngest.Internal;
+using FuncIngest.Records;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FuncIngest.Staging;
+
+/// <summary>
+/// Turns a batch of Kafka records (any mix of topics and partitions) into NDJSON files in the
+/// stage, and rejected records into dead-letter files, so that a batch can be acknowledged to
+/// Kafka once <see cref="StageAsync"/> returns. Shared by the Functions trigger and
+/// <c>funcingest run</c>.
+/// </summary>
+/// <remarks>
+/// <para>Per partition, under the partition's stage lock: offsets already covered by staged,
+/// quarantined or dead-letter files are dropped (a redelivered batch, whatever its boundaries,
+/// stages only what is new); the rest is cut into files that never span a covered range, so
+/// staged files of a partition stay disjoint; each file streams through the encoder and the
+/// compressor into a block upload that becomes visible only when committed, with
+/// <c>If-None-Match: *</c>.</para>
+/// <para>Order of writes: a file's dead letters are committed before the file itself. If the
+/// process dies in between, the retry finds the dead letters (skipped) and writes the file; the
+/// reverse order could lose the dead letters, because the file's name covers their offsets.</para>
+/// </remarks>
+public sealed class BatchStager
+{
+    private const int FlushThreshold = 64 * 1024;
+
+    private readonly IStageStore _store;
+    private readonly StagingOptions _options;
+    private readonly StageLayout _layout;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a stager; the options are validated here.</summary>
+    public BatchStager(IStageStore store, StagingOptions options, ILogger<BatchStager>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _store = store;
+        _options = options;
+        _layout = options.Layout;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The stage layout in use.</summary>
+    public StageLayout Layout => _layout;
+
+    /// <summary>
+    /// Stages a batch. When this returns, every record of the batch is in a committed staged
+    /// file or dead-letter file (now or from an earlier delivery). It throws on any storage
+    /// failure, and then nothing of the batch may be acknowledged; retrying is safe.
+    /// </summary>
+    public async Task<StageBatchResult> StageAsync(IReadOnlyList<IngestRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        long started = _time.GetTimestamp();
+        DateTimeOffset now = _time.GetUtcNow();
+        var groups = new Dictionary<(string Topic, int Partition), List<IngestRecord>>();
+        foreach (IngestRecord record in records)
+        {
+            if (!groups.TryGetValue((record.Topic, record.Partition), out List<IngestRecord>? group))
+            {
+                groups[(record.Topic, record.Partition)] = group = [];
+            }
+
+            group.Add(record);
+        }
+
+        var parts = new StageBatchResult[groups.Count];
+        var work = groups.Select((g, i) => (g.Key.Topic, g.Key.Partition, Records: g.Value, Index: i));
+        await Parallel.ForEachAsync(
+            work,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelPartitions, CancellationToken = cancellationToken },
+            async (item, token) => parts[item.Index] = await StagePartitionAsync(item.Topic, item.Partition, item.Records, now, token).ConfigureAwait(false))
+            .ConfigureAwait(false);
+
+        var result = new StageBatchResult();
+        foreach (StageBatchResult part in parts)
+        {
+            result.Add(part);
+        }
+
+        FuncIngestMetrics.StagedRecords.Add(result.StagedRecords, new KeyValuePair<string, object?>("outcome", "staged"));
+        FuncIngestMetrics.StagedRecords.Add(result.DeadLetteredRecords, new KeyValuePair<string, object?>("outcome", "dead_lettered"));
+        FuncIngestMetrics.StagedRecords.Add(result.SkippedRecords, new KeyValuePair<string, object?>("outcome", "skipped"));
+        FuncIngestMetrics.StageDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
+        return result;
+    }
+
+    /// <summary>The offsets of a partition already covered: staged and quarantined files by name, dead letters exactly.</summary>
+    internal async Task<(OffsetRanges Files, OffsetRanges DeadLetters)> CoverageAsync(string topic, int partition, CancellationToken cancellationToken)
+    {
+        var files = new OffsetRanges();
+        foreach (string folder in new[] { _layout.PartitionFolder(topic, partition), _layout.QuarantineFolder(topic, partition) })
+        {
+            await foreach (StagedObject staged in _store.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+            {
+                if (StageFileName.TryParse(staged.Path, out StageFileName? name))
+                {
+                    files.Add(name.FirstOffset, name.LastOffset);
+                }
+            }
+        }
+
+        var dead = new OffsetRanges();
+        await foreach (StagedObject letter in _store.ListAsync(_layout.DeadLetterFolder(topic, partition), cancellationToken).ConfigureAwait(false))
+        {
+            if (StageFileName.TryParse(letter.Path, out _))
+            {
+                foreach ((long first, long last) in (await ReadLineOffsetsAsync(letter, cancellationToken).ConfigureAwait(false)).Ranges)
+                {
+                    dead.Add(first, last);
+                }
+            }
+        }
+
+        return (files, dead);
+    }
+
+    /// <summary>The offsets of a staged or dead-letter file's lines, from metadata or its sidecar.</summary>
+    internal async Task<OffsetRanges> ReadLineOffsetsAsync(StagedObject staged, CancellationToken cancellationToken)
+    {
+        if (!staged.Metadata.TryGetValue(StageMetadata.LineOffsets, out string? text))
+        {
+            throw new InvalidDataException($"Stage file {staged.Path} has no {StageMetadata.LineOffsets} metadata; it was not written by FuncIngest.");
+        }
+
+        if (text == StageMetadata.SidecarMarker)
+        {
+            Stream sidecar = await _store.OpenReadAsync(staged.Path + StageMetadata.SidecarSuffix, cancellationToken).ConfigureAwait(false);
+            await using (sidecar.ConfigureAwait(false))
+            {
+                using var reader = new StreamReader(sidecar);
+                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return OffsetRanges.Parse(text);
+    }
+
+    private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var result = new StageBatchResult();
+        result.Partitions.Add((topic, partition));
+        records.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+
+        IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
+        await using (stageLock.ConfigureAwait(false))
+        {
+            await StageLockedPartitionAsync(topic, partition, records, stageLock, now, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    private async Task StageLockedPartitionAsync(
+        string topic, int partition, List<IngestRecord> records, IStageLock stageLock, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+    {
+        (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
+
+        var pending = new List<IngestRecord>(records.Count);
+        long previous = -1;
+        foreach (IngestRecord record in records)
+        {
+            if (record.Offset == previous || files.Contains(record.Offset) || dead.Contains(record.Offset))
+            {
+                result.SkippedRecords++;
+                continue;
+            }
+
+            pending.Add(record);
+            previous = record.Offset;
+        }
+
+        if (result.SkippedRecords > 0)
+        {
+            Log.SkippedCovered(_logger, result.SkippedRecords, topic, partition);
+        }
+
+        using var encoder = new NdjsonRecordEncoder(_options.Encoding, now);
+        int start = 0;
+        while (start < pending.Count)
+        {
+            int end = ChunkEnd(pending, start, files);
+            await StageChunkAsync(topic, partition, pending, start, end, encoder, now, result, cancellationToken).ConfigureAwait(false);
+            await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
+            start = end;
+        }
+    }
+
+    /// <summary>The exclusive end of the file starting at <paramref name="start"/>: limits, or a covered range in between.</summary>
+    private int ChunkEnd(List<IngestRecord> pending, int start, OffsetRanges covered)
+    {
+        long bytes = pending[start].PayloadBytes;
+        int end = start + 1;
+        while (end < pending.Count
+            && end - start < _options.MaxFileRecords
+            && bytes + pending[end].PayloadBytes <= _options.MaxFileBytes
+            && !covered.IntersectsOpen(pending[end - 1].Offset, pending[end].Offset))
+        {
+            bytes += pending[end].PayloadBytes;
+            end++;
+        }
+
+        return end;
+    }
+
+    private async Task StageChunkAsync(
+        string topic, int partition, List<IngestRecord> pending, int start, int end,
+        NdjsonRecordEncoder encoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+    {
+        StageFileName name = _layout.File(topic, partition, pending[start].Offset, pending[end - 1].Offset, _options.Compression);
+        var lineOffsets = new OffsetRanges();
+        int lines = 0;
+        long bytesIn = 0;
+        List<(IngestRecord Record, RejectReason Reason, string? Detail)>? rejects = null;
+
+        IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
+        await using (upload.ConfigureAwait(false))
+        {
+            Stream output = OpenCompressor(upload.Content);
+            try
+            {
+                var buffer = new ArrayBufferWriter<byte>(FlushThreshold);
+                for (int i = start; i < end; i++)
+                {
+                    IngestRecord record = pending[i];
+                    RejectReason reason = encoder.TryEncode(record, buffer, out string? detail);
+                    if (reason != RejectReason.None)
+                    {
+                        (rejects ??= []).Add((record, reason, detail));
+                        continue;
+                    }
+
+                    lineOffsets.Add(record.Offset);
+                    lines++;
+                    bytesIn += record.PayloadBytes;
+                    if (buffer.WrittenCount >= FlushThreshold)
+                    {
+                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                        // A huge record grows the buffer; do not keep that memory for the rest of the file.
+                        buffer = buffer.Capacity > 4 * FlushThreshold ? new ArrayBufferWriter<byte>(FlushThreshold) : buffer;
+                        buffer.ResetWrittenCount();
+                    }
+                }
+
+                if (buffer.WrittenCount > 0)
+                {
+                    await output.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (!ReferenceEquals(output, upload.Content))
+                {
+                    await output.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (rejects is not null)
+            {
+                await WriteDeadLettersAsync(topic, partition, rejects, encoder, now, result, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (lines == 0)
+            {
+                return;
+            }
+
+            var metadata = new Dictionary<string, string>
+            {
+                [StageMetadata.FirstOffset] = name.FirstOffset.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LastOffset] = name.LastOffset.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LineCount] = lines.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, lineOffsets, cancellationToken).ConfigureAwait(false),
+                [StageMetadata.Mode] = _options.Encoding.Mode.ToString().ToLowerInvariant(),
+            };
+            bool created = await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
+            result.Files.Add(new StagedFile(name, lines, created));
+            result.StagedRecords += lines;
+            FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
+            FuncIngestMetrics.BytesIn.Add(bytesIn);
+            FuncIngestMetrics.BytesOut.Add(upload.Content.Length);
+            Log.FileStaged(_logger, lines, topic, partition, name.Path, created ? "created" : "already there");
+        }
+    }
+
+    private async Task WriteDeadLettersAsync(
+        string topic, int partition, List<(IngestRecord Record, RejectReason Reason, string? Detail)> rejects,
+        NdjsonRecordEncoder encoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+    {
+        StageFileName name = _layout.DeadLetterFile(topic, partition, rejects[0].Record.Offset, rejects[^1].Record.Offset);
+        var offsets = new OffsetRanges();
+        IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
+        await using (upload.ConfigureAwait(false))
+        {
+            var buffer = new ArrayBufferWriter<byte>(FlushThreshold);
+            foreach ((IngestRecord record, RejectReason reason, string? detail) in rejects)
+            {
+                encoder.WriteDeadLetter(record, reason, detail, now, buffer);
+                offsets.Add(record.Offset);
+                if (buffer.WrittenCount >= FlushThreshold)
+                {
+                    await upload.Content.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    buffer.ResetWrittenCount();
+                }
+            }
+
+            await upload.Content.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            var metadata = new Dictionary<string, string>
+            {
+                [StageMetadata.FirstOffset] = name.FirstOffset.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LastOffset] = name.LastOffset.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LineCount] = rejects.Count.ToString(CultureInfo.InvariantCulture),
+                [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, offsets, cancellationToken).ConfigureAwait(false),
+            };
+            if (!await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false))
+            {
+                // Under the partition lock, offsets of existing dead letters were skipped, so a name
+                // collision means the lock expired under a slow writer. Retrying the batch is safe.
+                throw new InvalidOperationException(
+                    $"Dead-letter file {name.Path} already exists although its offsets were not covered when the partition lock was taken; the lock may have expired. Retry the batch.");
+            }
+        }
+
+        result.DeadLetteredRecords += rejects.Count;
+        Log.DeadLettered(_logger, rejects.Count, topic, partition, name.Path, rejects[0].Reason.ToString(), rejects[0].Detail);
+    }
+
+    private async Task<string> InlineOrSidecarAsync(string path, OffsetRanges offsets, CancellationToken cancellationToken)
+    {
+        string text = offsets.ToString();
+        if (text.Length <= StageMetadata.MaxInlineOffsetsLength)
+        {
+            return text;
+        }
+
+        IStageUpload sidecar = await _store.StartUploadAsync(path + StageMetadata.SidecarSuffix, cancellationToken).ConfigureAwait(false);
+        await using (sidecar.ConfigureAwait(false))
+        {
+            await sidecar.Content.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text), cancellationToken).ConfigureAwait(false);
+            // An existing sidecar comes from an earlier attempt at the same file: same lines, same text.
+            await sidecar.CommitAsync(new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return StageMetadata.SidecarMarker;
+    }
+
+    private Stream OpenCompressor(Stream destination) => _options.Compression switch
+    {
+        StageCompression.Zstd => new ZstdSharp.CompressionStream(destination, _options.ZstdLevel, leaveOpen: true),
+        StageCompression.Gzip => new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true),
+        _ => destination,
+    };
+}
