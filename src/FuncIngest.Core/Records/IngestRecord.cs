@@ -86,7 +86,7 @@ public sealed class IngestRecord
             foreach (IHeader header in message.Headers)
             {
                 byte[]? value = header.GetValueBytes();
-                headers.Add(new RecordHeader(header.Key, value is null ? null : value));
+                headers.Add(new RecordHeader(header.Key, AsMemory(value)));
             }
         }
 
@@ -101,10 +101,17 @@ public sealed class IngestRecord
             result.Topic,
             result.Partition.Value,
             result.Offset.Value,
-            message.Key is null ? null : message.Key,
-            message.Value is null ? null : message.Value,
+            AsMemory(message.Key),
+            AsMemory(message.Value),
             timestamp,
             type,
             headers);
     }
+
+    /// <summary>
+    /// Wraps an array, keeping null as null. (The implicit conversion from <c>byte[]</c> turns a
+    /// null array into an empty, non-null memory, which would make a tombstone an empty value;
+    /// so does a bare <c>null</c> in a conditional next to a memory, hence the typed default.)
+    /// </summary>
+    public static ReadOnlyMemory<byte>? AsMemory(byte[]? bytes) => bytes is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(bytes);
 }

@@ -44,9 +44,9 @@ public static class KafkaEventEnvelope
                 foreach (JsonElement h in hs.EnumerateArray())
                 {
                     string name = Required(h, "Key").GetString() ?? string.Empty;
-                    headers.Add(new RecordHeader(name, h.TryGetProperty("Value", out JsonElement hv) && hv.ValueKind == JsonValueKind.String
+                    headers.Add(new RecordHeader(name, IngestRecord.AsMemory(h.TryGetProperty("Value", out JsonElement hv) && hv.ValueKind == JsonValueKind.String
                         ? Convert.FromBase64String(hv.GetString()!)
-                        : null));
+                        : null)));
                 }
             }
 
@@ -65,7 +65,7 @@ public static class KafkaEventEnvelope
             : throw new FormatException($"The Kafka event envelope has no {name}.");
 
     private static ReadOnlyMemory<byte>? Text(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String
+        IngestRecord.AsMemory(obj.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String
             ? System.Text.Encoding.UTF8.GetBytes(value.GetString()!)
-            : null;
+            : null);
 }
