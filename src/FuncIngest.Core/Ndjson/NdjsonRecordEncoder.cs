@@ -47,15 +47,17 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     };
 
     private readonly EncodingOptions _options;
-    private readonly DateTime _addTime;
+    private readonly JsonEncodedText _addTime;
     private readonly Utf8JsonWriter _writer = new(new ArrayBufferWriter<byte>(1), s_writerOptions);
-    private string? _hashedTopic;
+    private string? _currentTopic;
+    private JsonEncodedText _encodedTopic;
     private uint _topicHash;
 
     public NdjsonRecordEncoder(EncodingOptions options, DateTimeOffset addTime)
     {
         _options = options;
-        _addTime = addTime.UtcDateTime;
+        // One value for the whole batch: format it once.
+        _addTime = JsonEncodedText.Encode(addTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -125,7 +127,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         _writer.WriteNumber(s_koffset, record.Offset);
         _writer.WriteNumber(s_kpartition, record.Partition);
         _writer.WriteStartObject(s_recordMetadata);
-        _writer.WriteString(s_topic, record.Topic);
+        _writer.WriteString(s_topic, _encodedTopic);
         _writer.WriteNumber(s_partition, record.Partition);
         _writer.WriteNumber(s_offset, record.Offset);
         WriteKey(record.Key);
@@ -295,12 +297,13 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     /// </summary>
     private Guid RecordUuid(IngestRecord record)
     {
-        if (!ReferenceEquals(_hashedTopic, record.Topic))
+        if (!string.Equals(_currentTopic, record.Topic, StringComparison.Ordinal))
         {
             Span<byte> digest = stackalloc byte[32];
             SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(record.Topic), digest);
             _topicHash = BinaryPrimitives.ReadUInt32BigEndian(digest);
-            _hashedTopic = record.Topic;
+            _encodedTopic = JsonEncodedText.Encode(record.Topic, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+            _currentTopic = record.Topic;
         }
 
         Span<byte> bytes = stackalloc byte[16];

@@ -28,8 +28,6 @@ namespace FuncIngest.Staging;
 /// </remarks>
 public sealed class BatchStager
 {
-    private const int FlushThreshold = 64 * 1024;
-
     private readonly IStageStore _store;
     private readonly StagingOptions _options;
     private readonly StageLayout _layout;
@@ -184,12 +182,13 @@ public sealed class BatchStager
             Log.SkippedCovered(_logger, result.SkippedRecords, topic, partition);
         }
 
-        using var encoder = new NdjsonRecordEncoder(_options.Encoding, now);
+        using var lineEncoder = new NdjsonRecordEncoder(_options.Encoding, now);
+        var encoder = new ChunkEncoder(lineEncoder);
         int start = 0;
         while (start < pending.Count)
         {
             int end = ChunkEnd(pending, start, files);
-            await StageChunkAsync(topic, partition, pending, start, end, encoder, now, result, cancellationToken).ConfigureAwait(false);
+            await StageChunkAsync(topic, partition, pending, start, end, encoder, lineEncoder, now, result, cancellationToken).ConfigureAwait(false);
             await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
             start = end;
         }
@@ -214,47 +213,17 @@ public sealed class BatchStager
 
     private async Task StageChunkAsync(
         string topic, int partition, List<IngestRecord> pending, int start, int end,
-        NdjsonRecordEncoder encoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+        ChunkEncoder encoder, NdjsonRecordEncoder lineEncoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
     {
         StageFileName name = _layout.File(topic, partition, pending[start].Offset, pending[end - 1].Offset, _options.Compression);
-        var lineOffsets = new OffsetRanges();
-        int lines = 0;
-        long bytesIn = 0;
-        List<(IngestRecord Record, RejectReason Reason, string? Detail)>? rejects = null;
-
         IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
         await using (upload.ConfigureAwait(false))
         {
+            ChunkEncodeResult chunk;
             Stream output = OpenCompressor(upload.Content);
             try
             {
-                var buffer = new ArrayBufferWriter<byte>(FlushThreshold);
-                for (int i = start; i < end; i++)
-                {
-                    IngestRecord record = pending[i];
-                    RejectReason reason = encoder.TryEncode(record, buffer, out string? detail);
-                    if (reason != RejectReason.None)
-                    {
-                        (rejects ??= []).Add((record, reason, detail));
-                        continue;
-                    }
-
-                    lineOffsets.Add(record.Offset);
-                    lines++;
-                    bytesIn += record.PayloadBytes;
-                    if (buffer.WrittenCount >= FlushThreshold)
-                    {
-                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                        // A huge record grows the buffer; do not keep that memory for the rest of the file.
-                        buffer = buffer.Capacity > 4 * FlushThreshold ? new ArrayBufferWriter<byte>(FlushThreshold) : buffer;
-                        buffer.ResetWrittenCount();
-                    }
-                }
-
-                if (buffer.WrittenCount > 0)
-                {
-                    await output.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                }
+                chunk = await encoder.EncodeAsync(pending, start, end, output, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -264,11 +233,12 @@ public sealed class BatchStager
                 }
             }
 
-            if (rejects is not null)
+            if (chunk.Rejects.Count > 0)
             {
-                await WriteDeadLettersAsync(topic, partition, rejects, encoder, now, result, cancellationToken).ConfigureAwait(false);
+                await WriteDeadLettersAsync(topic, partition, chunk.Rejects, lineEncoder, now, result, cancellationToken).ConfigureAwait(false);
             }
 
+            int lines = chunk.Lines;
             if (lines == 0)
             {
                 return;
@@ -279,14 +249,14 @@ public sealed class BatchStager
                 [StageMetadata.FirstOffset] = name.FirstOffset.ToString(CultureInfo.InvariantCulture),
                 [StageMetadata.LastOffset] = name.LastOffset.ToString(CultureInfo.InvariantCulture),
                 [StageMetadata.LineCount] = lines.ToString(CultureInfo.InvariantCulture),
-                [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, lineOffsets, cancellationToken).ConfigureAwait(false),
+                [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, chunk.LineOffsets, cancellationToken).ConfigureAwait(false),
                 [StageMetadata.Mode] = _options.Encoding.Mode.ToString().ToLowerInvariant(),
             };
             bool created = await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
             result.Files.Add(new StagedFile(name, lines, created));
             result.StagedRecords += lines;
             FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
-            FuncIngestMetrics.BytesIn.Add(bytesIn);
+            FuncIngestMetrics.BytesIn.Add(chunk.BytesIn);
             FuncIngestMetrics.BytesOut.Add(upload.Content.Length);
             Log.FileStaged(_logger, lines, topic, partition, name.Path, created ? "created" : "already there");
         }
@@ -301,12 +271,12 @@ public sealed class BatchStager
         IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
         await using (upload.ConfigureAwait(false))
         {
-            var buffer = new ArrayBufferWriter<byte>(FlushThreshold);
+            var buffer = new ArrayBufferWriter<byte>(ChunkEncoder.FlushThreshold);
             foreach ((IngestRecord record, RejectReason reason, string? detail) in rejects)
             {
                 encoder.WriteDeadLetter(record, reason, detail, now, buffer);
                 offsets.Add(record.Offset);
-                if (buffer.WrittenCount >= FlushThreshold)
+                if (buffer.WrittenCount >= ChunkEncoder.FlushThreshold)
                 {
                     await upload.Content.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                     buffer.ResetWrittenCount();
@@ -353,7 +323,7 @@ public sealed class BatchStager
         return StageMetadata.SidecarMarker;
     }
 
-    private Stream OpenCompressor(Stream destination) => _options.Compression switch
+    internal Stream OpenCompressor(Stream destination) => _options.Compression switch
     {
         StageCompression.Zstd => new ZstdSharp.CompressionStream(destination, _options.ZstdLevel, leaveOpen: true),
         StageCompression.Gzip => new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true),
