@@ -1,0 +1,262 @@
+using System.Text;
+using Azure.Storage.Blobs;
+using Databend.Client;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+
+namespace FuncIngest.IntegrationTests.Databend;
+
+/// <summary>
+/// The emulator's rules, through the real client. Tests marked emulator-only skip against a
+/// real server (DATABEND_TEST_DSN); stage tests need the server to reach Azurite, so they
+/// also skip there.
+/// </summary>
+public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Tables_insert_select_with_where_order_and_count()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var client = new DatabendClient(target.Dsn);
+        string t = Name("t");
+        await client.ExecuteAsync($"CREATE TABLE {t} (id BIGINT NOT NULL, name STRING, v VARIANT)", Ct);
+        await client.ExecuteAsync($"CREATE TABLE IF NOT EXISTS {t} (id BIGINT)", Ct);
+
+        DatabendResult insert = await client.ExecuteAsync($"INSERT INTO {t} VALUES (3, 'c', '{{\"a\":1}}'), (1, 'it''s', NULL), (2, NULL, '[1]')", Ct);
+        DatabendResult rows = await client.ExecuteAsync($"SELECT id, name FROM {t} WHERE id >= 2 ORDER BY id DESC", Ct);
+        DatabendResult count = await client.ExecuteAsync($"SELECT COUNT(*) FROM {t} WHERE id IN (1, 3)", Ct);
+        DatabendResult quoted = await client.ExecuteAsync($"SELECT name FROM {t} WHERE id = 1", Ct);
+
+        Assert.Equal(3, insert.AffectedRows);
+        Assert.Equal(["3", "2"], rows.Rows.Select(r => r.GetString(0)));
+        Assert.True(rows.Rows[1].IsNull(1));
+        Assert.Equal(2, count.Rows[0].GetInt64(0));
+        Assert.Equal("it's", quoted.Rows[0][0]);
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"CREATE TABLE {t} (id BIGINT)", Ct));
+        Assert.Equal(2302, e.ServerCode);
+    }
+
+    [Fact]
+    public async Task Results_are_paged_and_unknown_sql_fails_with_its_text()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "emulator-only: checks the emulator's refusal of SQL it does not implement");
+        await using var client = new DatabendClient(target.Dsn + "&max_rows_per_page=2");
+        string t = Name("t");
+        await client.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+        await client.ExecuteAsync($"INSERT INTO {t} VALUES (1), (2), (3), (4), (5)", Ct);
+
+        List<long> ids = [];
+        await foreach (DatabendRow row in client.QueryAsync($"SELECT id FROM {t} ORDER BY id", Ct))
+        {
+            ids.Add(row.GetInt64(0));
+        }
+
+        Assert.Equal([1L, 2, 3, 4, 5], ids);
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"SELECT id, COUNT(*) FROM {t} GROUP BY id", Ct));
+        Assert.Equal(1005, e.ServerCode);
+        Assert.Contains("GROUP BY", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Transactions_see_their_own_writes_others_see_them_after_commit_and_rollback_discards()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("t");
+        await a.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+
+        DatabendTransaction tx = await a.BeginTransactionAsync(Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct);
+        Assert.Equal(1, await CountAsync(a, t));
+        Assert.Equal(0, await CountAsync(b, t));
+        await tx.CommitAsync(Ct);
+        Assert.Equal(1, await CountAsync(b, t));
+
+        DatabendTransaction rolledBack = await a.BeginTransactionAsync(Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES (2)", Ct);
+        await rolledBack.RollbackAsync(Ct);
+        Assert.Equal(1, await CountAsync(b, t));
+    }
+
+    [Fact]
+    public async Task Commit_after_a_failed_statement_reports_success_and_commits_nothing()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var client = new DatabendClient(target.Dsn);
+        string t = Name("t");
+        await client.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+
+        await client.ExecuteAsync("BEGIN", Ct);
+        await client.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct);
+        await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync("SELECT * FROM no_such_table_x", Ct));
+        Assert.Equal(DatabendTransactionState.Fail, client.TransactionState);
+        await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync("SELECT 1", Ct));
+
+        // The trap: a raw COMMIT "succeeds".
+        await client.ExecuteAsync("COMMIT", Ct);
+
+        Assert.Equal(DatabendTransactionState.AutoCommit, client.TransactionState);
+        Assert.Equal(0, await CountAsync(client, t));
+    }
+
+    [Fact]
+    public async Task Concurrent_transactions_replacing_the_same_rows_conflict_with_4001()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("ledger");
+        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+
+        DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
+        DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
+        await a.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 20)", Ct);
+        await b.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 30)", Ct);
+        await ta.CommitAsync(Ct);
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => tb.CommitAsync(Ct));
+
+        Assert.Equal(4001, e.ServerCode);
+        Assert.True(e.IsTransient);
+        DatabendResult ledger = await a.ExecuteAsync($"SELECT next_offset FROM {t} WHERE topic = 'x' AND p = 0", Ct);
+        Assert.Equal("20", Assert.Single(ledger.Rows)[0]);
+    }
+
+    [Fact]
+    public async Task Copy_loads_ndjson_from_the_azurite_stage_matching_columns_by_name_and_keeps_load_history()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (BlobContainerClient container, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            string t = Name("t");
+            await client.ExecuteAsync($"CREATE TABLE {t} (koffset BIGINT, raw_data VARIANT, note STRING NULL)", Ct);
+            await UploadZstdAsync(container, "in/a.ndjson.zst", """{"raw_data":{"x":1},"koffset":1,"extra":true}""" + "\n" + """{"koffset":2,"raw_data":[2]}""" + "\n");
+            string copy = $"COPY INTO {t} FROM @{stage}/in FILES = ('a.ndjson.zst') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = ZSTD MISSING_FIELD_AS = NULL)";
+
+            IReadOnlyList<CopyFileResult> first = CopyFileResult.FromResult(await client.ExecuteAsync(copy, Ct));
+            IReadOnlyList<CopyFileResult> second = CopyFileResult.FromResult(await client.ExecuteAsync(copy, Ct));
+
+            Assert.Equal(new CopyFileResult("a.ndjson.zst", 2, 0, null, null), Assert.Single(first));
+            Assert.Empty(second);
+            Assert.Equal(2, await CountAsync(client, t));
+            Assert.Equal("1|{\"x\":1}|<null>", string.Join('|', target.Emulator!.CommittedRows(t)[0].Select(v => v ?? "<null>")));
+
+            IReadOnlyList<CopyFileResult> forced = CopyFileResult.FromResult(await client.ExecuteAsync(copy + " FORCE = TRUE", Ct));
+            Assert.Equal(2, Assert.Single(forced).RowsLoaded);
+            target.Emulator.Clock.Advance(TimeSpan.FromHours(25));
+            Assert.Single(CopyFileResult.FromResult(await client.ExecuteAsync(copy, Ct)));
+            Assert.Equal(6, await CountAsync(client, t));
+        }
+    }
+
+    [Fact]
+    public async Task Copy_errors_abort_by_default_and_are_counted_with_on_error_continue()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (BlobContainerClient container, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            string t = Name("t");
+            await client.ExecuteAsync($"CREATE TABLE {t} (koffset BIGINT NOT NULL)", Ct);
+            await container.GetBlobClient("b.ndjson").UploadAsync(BinaryData.FromString("{\"koffset\":1}\n{\"koffset\":\"x\"}\nnot json\n{\"koffset\":4}\n"), Ct);
+
+            DatabendException abort = await Assert.ThrowsAsync<DatabendException>(() =>
+                client.ExecuteAsync($"COPY INTO {t} FROM @{stage} FILES = ('b.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE)", Ct));
+            IReadOnlyList<CopyFileResult> cont = CopyFileResult.FromResult(await client.ExecuteAsync(
+                $"COPY INTO {t} FROM @{stage} FILES = ('b.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE) ON_ERROR = CONTINUE PURGE = TRUE", Ct));
+
+            Assert.Contains("line 2", abort.Message, StringComparison.Ordinal);
+            CopyFileResult file = Assert.Single(cont);
+            Assert.Equal((2L, 2L, 2L), (file.RowsLoaded, file.ErrorsSeen, file.FirstErrorLine!.Value));
+            Assert.False((await container.GetBlobClient("b.ndjson").ExistsAsync(Ct)).Value);
+        }
+    }
+
+    [Fact]
+    public async Task Copy_inside_a_rolled_back_transaction_loads_nothing_and_records_no_history()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (BlobContainerClient container, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            string t = Name("t");
+            await client.ExecuteAsync($"CREATE TABLE {t} (koffset BIGINT)", Ct);
+            await container.GetBlobClient("c.ndjson").UploadAsync(BinaryData.FromString("{\"koffset\":1}\n"), Ct);
+            string copy = $"COPY INTO {t} FROM @{stage} FILES = ('c.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE)";
+
+            DatabendTransaction tx = await client.BeginTransactionAsync(Ct);
+            await client.ExecuteAsync(copy, Ct);
+            await tx.RollbackAsync(Ct);
+            Assert.Equal(0, await CountAsync(client, t));
+
+            Assert.Single(CopyFileResult.FromResult(await client.ExecuteAsync(copy, Ct)));
+            Assert.Equal(1, await CountAsync(client, t));
+        }
+    }
+
+    [Fact]
+    public async Task A_repeated_query_id_is_answered_without_running_again_after_a_lost_reply()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "emulator-only: uses fault injection");
+        await using var client = new DatabendClient(target.Dsn);
+        string t = Name("t");
+        await client.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+        target.Emulator!.InjectFault(new DatabendFault($"INSERT INTO {t}", DatabendFaultKind.DropAfterExecute));
+
+        DatabendResult insert = await client.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct);
+
+        Assert.Equal(1, insert.AffectedRows);
+        Assert.Equal(1, await CountAsync(client, t));
+        Assert.Single(target.Emulator.ExecutedStatements, s => s.StartsWith($"INSERT INTO {t}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Injected_faults_fail_with_a_code_return_503_and_drop_before_executing()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "emulator-only: uses fault injection");
+        await using var client = new DatabendClient(target.Dsn + "&max_retries=3");
+        string t = Name("t");
+        await client.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+        target.Emulator!.InjectFault(new DatabendFault("VALUES \\(1\\)", DatabendFaultKind.FailWithCode) { Code = 4001, Message = "injected conflict" });
+        target.Emulator.InjectFault(new DatabendFault("VALUES \\(2\\)", DatabendFaultKind.ServiceUnavailable) { Times = 2 });
+        target.Emulator.InjectFault(new DatabendFault("VALUES \\(3\\)", DatabendFaultKind.DropBeforeExecute));
+
+        DatabendException conflict = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct));
+        await client.ExecuteAsync($"INSERT INTO {t} VALUES (2)", Ct);
+        await client.ExecuteAsync($"INSERT INTO {t} VALUES (3)", Ct);
+
+        Assert.Equal(4001, conflict.ServerCode);
+        Assert.Equal(["2", "3"], target.Emulator.CommittedRows(t).Select(r => r[0]));
+    }
+
+    private async Task<(BlobContainerClient Container, string Stage, DatabendClient Client)> StageAsync(DatabendTarget target)
+    {
+        BlobContainerClient container = await azurite.CreateContainerAsync("dbstage", Ct);
+        var client = new DatabendClient(target.Dsn);
+        string stage = Name("s");
+        await client.ExecuteAsync(
+            $"CREATE STAGE {stage} URL = 'azblob://{container.Name}/' CONNECTION = (ENDPOINT_URL = '{azurite.BlobEndpoint}' ACCOUNT_NAME = '{AzuriteFixture.AccountName}' ACCOUNT_KEY = '{AzuriteFixture.AccountKey}')", Ct);
+        return (container, stage, client);
+    }
+
+    private static async Task UploadZstdAsync(BlobContainerClient container, string path, string text)
+    {
+        using var compressor = new ZstdSharp.Compressor();
+        await container.GetBlobClient(path).UploadAsync(BinaryData.FromBytes(compressor.Wrap(Encoding.UTF8.GetBytes(text)).ToArray()), Ct);
+    }
+
+    private static async Task<long> CountAsync(DatabendClient client, string table) =>
+        (await client.ExecuteAsync($"SELECT COUNT(*) FROM {table}", Ct)).Rows[0].GetInt64(0);
+
+    private static string Name(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+}

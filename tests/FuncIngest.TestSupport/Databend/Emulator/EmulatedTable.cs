@@ -1,0 +1,30 @@
+namespace FuncIngest.TestSupport.Databend.Emulator;
+
+/// <summary>
+/// A committed table. Rows are never changed in place: a commit installs a new list, so a
+/// transaction's snapshot is just the list it saw at BEGIN.
+/// </summary>
+internal sealed class EmulatedTable(string name, List<EmulatedColumn> columns)
+{
+    public string Name { get; } = name;
+
+    public List<EmulatedColumn> Columns { get; } = columns;
+
+    public IReadOnlyList<object?[]> Rows { get; set; } = [];
+
+    /// <summary>Bumped by every commit that changed the table.</summary>
+    public long Version { get; set; }
+
+    /// <summary>
+    /// COPY's load history: stage file path -> when it was loaded. A file in it is skipped unless
+    /// FORCE, until <c>load_file_metadata_expire_hours</c> pass (Databend docs, COPY INTO table:
+    /// "skips files that have already been loaded ... within the last 24 hours by default").
+    /// </summary>
+    public Dictionary<string, DateTimeOffset> LoadHistory { get; } = new(StringComparer.Ordinal);
+
+    public int Ordinal(string column)
+    {
+        int index = Columns.FindIndex(c => string.Equals(c.Name, column, StringComparison.OrdinalIgnoreCase));
+        return index >= 0 ? index : throw new EmulatorException(1065, $"column {column} doesn't exist in table {Name}");
+    }
+}
