@@ -19,4 +19,12 @@ internal static class FuncIngestMetrics
     public static readonly Counter<long> StagedFiles = Meter.CreateCounter<long>("funcingest.staging.files", "{file}", "Files committed to the stage.");
 
     public static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("funcingest.staging.duration", "s", "Time to stage one batch.");
+
+    public static readonly Counter<long> LoadedFiles = Meter.CreateCounter<long>("funcingest.loader.files", "{file}", "Staged files handled by the loader, by outcome (loaded, skipped, quarantined).");
+
+    public static readonly Counter<long> LoadedRows = Meter.CreateCounter<long>("funcingest.loader.rows", "{row}", "Rows committed to Databend.");
+
+    public static readonly Counter<long> TransactionRetries = Meter.CreateCounter<long>("funcingest.loader.retries", "{retry}", "Load transactions retried after a transient failure.");
+
+    public static readonly Histogram<double> CopyDuration = Meter.CreateHistogram<double>("funcingest.loader.copy_duration", "s", "Time of one COPY INTO statement.");
 }

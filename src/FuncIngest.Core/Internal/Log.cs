@@ -12,4 +12,16 @@ internal static partial class Log
 
     [LoggerMessage(102, LogLevel.Information, "Skipped {Records} records of {Topic}[{Partition}] already covered by staged or dead-letter files")]
     public static partial void SkippedCovered(ILogger logger, int records, string topic, int partition);
+
+    [LoggerMessage(200, LogLevel.Information, "Loaded {Files} files ({Rows} rows) into {Table}; skipped {Skipped} already loaded")]
+    public static partial void Loaded(ILogger logger, int files, long rows, string table, int skipped);
+
+    [LoggerMessage(201, LogLevel.Warning, "Load transaction for {Table} failed transiently (attempt {Attempt} of {Attempts}); retrying in {DelayMs} ms")]
+    public static partial void LoadRetry(ILogger logger, Exception exception, string table, int attempt, int attempts, long delayMs);
+
+    [LoggerMessage(202, LogLevel.Error, "Quarantined {Path} after a permanent load failure: {Error}")]
+    public static partial void Quarantined(ILogger logger, string path, string error);
+
+    [LoggerMessage(203, LogLevel.Warning, "Trimmed {Path} to offsets from {NextOffset}: the ledger shows its start already loaded")]
+    public static partial void Trimmed(ILogger logger, string path, long nextOffset);
 }

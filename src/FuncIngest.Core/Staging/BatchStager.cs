@@ -112,7 +112,7 @@ public sealed class BatchStager
         {
             if (StageFileName.TryParse(letter.Path, out _))
             {
-                foreach ((long first, long last) in (await ReadLineOffsetsAsync(letter, cancellationToken).ConfigureAwait(false)).Ranges)
+                foreach ((long first, long last) in (await StageFiles.ReadLineOffsetsAsync(_store, letter, cancellationToken).ConfigureAwait(false)).Ranges)
                 {
                     dead.Add(first, last);
                 }
@@ -120,27 +120,6 @@ public sealed class BatchStager
         }
 
         return (files, dead);
-    }
-
-    /// <summary>The offsets of a staged or dead-letter file's lines, from metadata or its sidecar.</summary>
-    internal async Task<OffsetRanges> ReadLineOffsetsAsync(StagedObject staged, CancellationToken cancellationToken)
-    {
-        if (!staged.Metadata.TryGetValue(StageMetadata.LineOffsets, out string? text))
-        {
-            throw new InvalidDataException($"Stage file {staged.Path} has no {StageMetadata.LineOffsets} metadata; it was not written by FuncIngest.");
-        }
-
-        if (text == StageMetadata.SidecarMarker)
-        {
-            Stream sidecar = await _store.OpenReadAsync(staged.Path + StageMetadata.SidecarSuffix, cancellationToken).ConfigureAwait(false);
-            await using (sidecar.ConfigureAwait(false))
-            {
-                using var reader = new StreamReader(sidecar);
-                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return OffsetRanges.Parse(text);
     }
 
     private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, CancellationToken cancellationToken)

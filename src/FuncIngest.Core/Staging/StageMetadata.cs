@@ -30,4 +30,7 @@ public static class StageMetadata
 
     /// <summary>Longest ranges text kept in metadata (Azure allows 8 KiB of metadata in all).</summary>
     public const int MaxInlineOffsetsLength = 6 * 1024;
+
+    /// <summary>On a quarantined file: why the loader gave up on it.</summary>
+    public const string QuarantineError = "funcingest_error";
 }

@@ -1,0 +1,41 @@
+using Databend.Client;
+using FuncIngest.Ndjson;
+using FuncIngest.Staging;
+
+namespace FuncIngest.Loading;
+
+/// <summary>Creates what loading needs, idempotently: the target table (raw mode), the ledger, and the stage.</summary>
+public static class DatabendSetup
+{
+    /// <summary>The DDL of the raw-mode table: bend-ingest-kafka's six columns.</summary>
+    public static string RawTableDdl(string table) =>
+        $"CREATE TABLE IF NOT EXISTS {DatabendSql.QuoteIdentifier(table, "The table name")} (uuid STRING, koffset BIGINT, kpartition INT, raw_data VARIANT, record_metadata VARIANT, add_time TIMESTAMP)";
+
+    /// <summary>The DDL of the ledger: one row per table, topic and partition with the next offset to load.</summary>
+    public static string LedgerDdl(string ledger) =>
+        $"CREATE TABLE IF NOT EXISTS {DatabendSql.QuoteIdentifier(ledger, "The ledger table name")} (target_table STRING, topic STRING, kpartition INT, next_offset BIGINT, updated_at TIMESTAMP)";
+
+    /// <summary>The DDL of the azblob stage over the container's root.</summary>
+    public static string StageDdl(string stage, AzureStageConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return $"CREATE STAGE IF NOT EXISTS {DatabendSql.QuoteIdentifier(stage, "The stage name")} "
+            + $"URL = {DatabendSql.QuoteString($"azblob://{connection.Container}/")} "
+            + $"CONNECTION = (ENDPOINT_URL = {DatabendSql.QuoteString(connection.EndpointUrl)} ACCOUNT_NAME = {DatabendSql.QuoteString(connection.AccountName)} ACCOUNT_KEY = {DatabendSql.QuoteString(connection.AccountKey)})";
+    }
+
+    /// <summary>Creates table (raw mode only; in transform mode the user owns the table), ledger and stage. Safe to run twice.</summary>
+    public static async Task EnsureAsync(DatabendClient client, StagingOptions staging, LoaderOptions loader, AzureStageConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(staging);
+        ArgumentNullException.ThrowIfNull(loader);
+        if (staging.Encoding.Mode == RecordMode.Raw)
+        {
+            await client.ExecuteAsync(RawTableDdl(staging.Table), cancellationToken).ConfigureAwait(false);
+        }
+
+        await client.ExecuteAsync(LedgerDdl(loader.LedgerTable), cancellationToken).ConfigureAwait(false);
+        await client.ExecuteAsync(StageDdl(loader.StageName, connection), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,198 @@
+using Azure.Storage.Blobs.Models;
+using Databend.Client;
+using FuncIngest.IntegrationTests.Staging;
+using FuncIngest.Loading;
+using FuncIngest.Staging;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+
+namespace FuncIngest.IntegrationTests.Loading;
+
+public sealed class TableLoaderTests(AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Loads_every_staged_record_once_in_one_transaction_and_cleans_the_stage()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        foreach (int p in new[] { 0, 1, 2 })
+        {
+            for (long from = 0; from < 300; from += 100)
+            {
+                await bed.StageAsync("orders", p, from, from + 99, Ct);
+            }
+        }
+
+        LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Equal((9, 900L, 0), (result.Loaded.Count, result.RowsLoaded, result.Quarantined.Count));
+        Assert.Equal(LoaderBed.Expected((0, 0, 299), (1, 0, 299), (2, 0, 299)), await bed.RowsAsync(Ct));
+        Assert.Equal([0, 1, 2], (await bed.NewLoader().ReadLedgerAsync(Ct)).Select(e => e.NextOffset == 300 ? e.Partition : -1).Order());
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+        Assert.Single(bed.Emulator.ExecutedStatements, s => s.StartsWith("COPY INTO", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("^BEGIN", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^SELECT topic", DatabendFaultKind.DropBeforeExecute)]
+    [InlineData("^COPY INTO", DatabendFaultKind.DropBeforeExecute)]
+    [InlineData("^COPY INTO", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^REPLACE INTO", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^COMMIT", DatabendFaultKind.DropBeforeExecute)]
+    [InlineData("^COMMIT", DatabendFaultKind.DropAfterExecute)]
+    public async Task A_crash_at_any_step_ends_with_every_row_exactly_once(string step, DatabendFaultKind crash)
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 49, Ct);
+        await bed.StageAsync("orders", 1, 0, 29, Ct);
+        bed.Emulator.InjectFault(new DatabendFault(step, crash));
+
+        LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
+        LoadResult again = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Equal(1, result.Retries);
+        Assert.Empty(again.Loaded);
+        Assert.Equal(LoaderBed.Expected((0, 0, 49), (1, 0, 29)), await bed.RowsAsync(Ct));
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+    }
+
+    [Fact]
+    public async Task A_crash_after_commit_before_deleting_files_skips_them_next_time()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 99, Ct);
+        var noDeletes = new NoDeleteStore(bed.Store);
+
+        await bed.NewLoader(noDeletes).LoadAllAsync(Ct);
+        Assert.Equal(1, await bed.StagedFileCountAsync());
+        LoadResult second = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Single(second.Skipped);
+        Assert.Empty(second.Loaded);
+        Assert.Equal(LoaderBed.Expected((0, 0, 99)), await bed.RowsAsync(Ct));
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+    }
+
+    [Fact]
+    public async Task A_partly_loaded_file_is_trimmed_to_the_offsets_the_ledger_lacks()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 99, Ct);
+        using (DatabendClient client = bed.Client())
+        {
+            // As if offsets 0..49 had been loaded before a consumer-group reset re-staged them.
+            await client.ExecuteAsync($"INSERT INTO {bed.Loader.LedgerTable} VALUES ('{bed.Table}', 'orders', 0, 50, '2024-01-01 00:00:00')", Ct);
+        }
+
+        LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Equal(50, result.RowsLoaded);
+        Assert.Equal(LoaderBed.Expected((0, 50, 99)), await bed.RowsAsync(Ct));
+        Assert.Equal(100, Assert.Single(await bed.NewLoader().ReadLedgerAsync(Ct)).NextOffset);
+        Assert.Empty(await StageTestKit.StagedFilesAsync(bed.Container, "fi/_trimmed/"));
+    }
+
+    [Fact]
+    public async Task Concurrent_loaders_of_one_table_load_each_row_once()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        for (int p = 0; p < 4; p++)
+        {
+            await bed.StageAsync("orders", p, 0, 199, Ct);
+        }
+
+        LoadResult[] results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => bed.NewLoader().LoadAllAsync(Ct), Ct)));
+
+        Assert.Equal(800, results.Sum(r => r.RowsLoaded));
+        Assert.Equal(LoaderBed.Expected((0, 0, 199), (1, 0, 199), (2, 0, 199), (3, 0, 199)), await bed.RowsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task While_Databend_is_down_files_wait_in_the_stage_and_load_when_it_is_back()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 99, Ct);
+        bed.Emulator.InjectFault(new DatabendFault("^BEGIN", DatabendFaultKind.ServiceUnavailable) { Times = bed.Loader.MaxTransactionAttempts });
+
+        DatabendException down = await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
+        Assert.True(down.IsTransient);
+        Assert.Equal(1, await bed.StagedFileCountAsync());
+        await bed.StageAsync("orders", 0, 100, 149, Ct);
+
+        LoadResult back = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Equal(150, back.RowsLoaded);
+        Assert.Equal(LoaderBed.Expected((0, 0, 149)), await bed.RowsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_file_that_cannot_load_is_quarantined_and_the_others_still_load()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 9, Ct);
+        await bed.StageAsync("orders", 2, 0, 9, Ct);
+        // A file with a valid name and metadata but rows the table rejects (koffset is not a number).
+        string bad = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson";
+        await bed.Container.GetBlobClient(bad).UploadAsync(BinaryData.FromString("{\"koffset\":\"zero\"}\n{\"koffset\":\"one\"}\n"),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.LineCount] = "2", [StageMetadata.LineOffsets] = "0-1" } }, Ct);
+
+        LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
+
+        (StageFileName file, string error) = Assert.Single(result.Quarantined);
+        Assert.Equal(bad, file.Path);
+        Assert.Contains("line 1", error, StringComparison.Ordinal);
+        Assert.Equal(LoaderBed.Expected((0, 0, 9), (2, 0, 9)), await bed.RowsAsync(Ct));
+        BlobProperties quarantined = (await bed.Container.GetBlobClient("fi/_quarantine/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson").GetPropertiesAsync(cancellationToken: Ct)).Value;
+        Assert.Contains("line 1", quarantined.Metadata[StageMetadata.QuarantineError], StringComparison.Ordinal);
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+
+        // Staging skips the quarantined offsets: they are accounted for, not re-staged.
+        StageBatchResult restaged = await bed.StageAsync("orders", 1, 0, 1, Ct);
+        Assert.Equal(2, restaged.SkippedRecords);
+    }
+
+    [Fact]
+    public async Task A_failed_ledger_write_commits_nothing_and_the_next_pass_loads_once()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 19, Ct);
+        bed.Emulator.InjectFault(new DatabendFault("^REPLACE INTO", DatabendFaultKind.FailWithCode) { Code = 1006, Message = "injected permanent failure" });
+
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
+        Assert.Equal(1006, e.ServerCode);
+        Assert.Empty(await bed.RowsAsync(Ct));
+        Assert.DoesNotContain(bed.Emulator.ExecutedStatements, s => s == "COMMIT");
+
+        await bed.NewLoader().LoadAllAsync(Ct);
+        Assert.Equal(LoaderBed.Expected((0, 0, 19)), await bed.RowsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Setup_is_idempotent_and_bad_options_name_the_setting()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        using (DatabendClient client = bed.Client())
+        {
+            await DatabendSetup.EnsureAsync(client, bed.Staging, bed.Loader, new AzureStageConnection("http://127.0.0.1:1/x", "a", "k", "c"), Ct);
+        }
+
+        Assert.Equal("FuncIngest:Loader:MaxFilesPerLoad", Assert.Throws<FuncIngestConfigurationException>(() => new LoaderOptions { MaxFilesPerLoad = 20_000 }.Validate()).Setting);
+        Assert.Equal("FuncIngest:Loader:StageName", Assert.Throws<FuncIngestConfigurationException>(() => new LoaderOptions { StageName = "x;drop" }.Validate()).Setting);
+        Assert.DoesNotContain("secret-key", new AzureStageConnection("e", "a", "secret-key", "c").ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A store whose deletes are lost: the process dies after COMMIT, before cleanup.</summary>
+    private sealed class NoDeleteStore(IStageStore inner) : IStageStore
+    {
+        public IAsyncEnumerable<StagedObject> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task<IStageUpload> StartUploadAsync(string path, CancellationToken cancellationToken = default) => inner.StartUploadAsync(path, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string path, CancellationToken cancellationToken = default) => inner.OpenReadAsync(path, cancellationToken);
+
+        public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<IStageLock> LockAsync(string name, CancellationToken cancellationToken = default) => inner.LockAsync(name, cancellationToken);
+    }
+}
