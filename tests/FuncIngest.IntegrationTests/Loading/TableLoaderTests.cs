@@ -182,6 +182,24 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
         Assert.DoesNotContain("secret-key", new AzureStageConnection("e", "a", "secret-key", "c").ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_sweeper_finds_tables_with_old_staged_files_only()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 9, Ct);
+        await bed.Stager.StageAsync([.. StageTestKit.MakeRecords("orders", 0, 10, 10, _ => "bad")], Ct);
+
+        IReadOnlyList<StrandedTable> fresh = await new StageSweeper(bed.Store, bed.Staging.Prefix).FindStrandedAsync(TimeSpan.FromMinutes(5), Ct);
+        IReadOnlyList<StrandedTable> all = await new StageSweeper(bed.Store, bed.Staging.Prefix).FindStrandedAsync(TimeSpan.FromSeconds(-5), Ct);
+
+        Assert.Empty(fresh);
+        StrandedTable table = Assert.Single(all);
+        Assert.Equal((bed.Table, 2), (table.Table, table.Files));
+
+        await bed.NewLoader().LoadAllAsync(Ct);
+        Assert.Empty(await new StageSweeper(bed.Store, bed.Staging.Prefix).FindStrandedAsync(TimeSpan.FromSeconds(-5), Ct));
+    }
+
     /// <summary>A store whose deletes are lost: the process dies after COMMIT, before cleanup.</summary>
     private sealed class NoDeleteStore(IStageStore inner) : IStageStore
     {
