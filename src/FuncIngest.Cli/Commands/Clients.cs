@@ -1,0 +1,15 @@
+using Azure.Storage.Blobs;
+using Databend.Client;
+using FuncIngest.Hosting;
+using FuncIngest.Staging;
+
+namespace FuncIngest.Cli.Commands;
+
+/// <summary>Builds the stage store and Databend sessions from settings.</summary>
+internal static class Clients
+{
+    public static AzureBlobStageStore Stage(FuncIngestSettings settings) =>
+        new(new BlobContainerClient(settings.StageConnectionString, settings.StageContainer));
+
+    public static Func<DatabendClient> Databend(FuncIngestSettings settings) => () => new DatabendClient(settings.DatabendDsn!);
+}

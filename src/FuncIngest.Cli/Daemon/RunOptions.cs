@@ -1,0 +1,35 @@
+namespace FuncIngest.Cli.Daemon;
+
+/// <summary>Batching of <c>funcingest run</c> (<c>FuncIngest:Run:*</c>).</summary>
+internal sealed class RunOptions
+{
+    public int MaxBatchRecords { get; set; } = 10_000;
+
+    public long MaxBatchBytes { get; set; } = 16L * 1024 * 1024;
+
+    public int MaxBatchWaitMs { get; set; } = 1000;
+
+    /// <summary>Stop consuming while this many staged files wait for the loader.</summary>
+    public int MaxPendingFiles { get; set; } = 2000;
+
+    /// <summary>Exit after this many seconds with nothing new to consume or load (0: run until stopped).</summary>
+    public double ExitWhenIdleSeconds { get; set; }
+
+    public void Validate()
+    {
+        if (MaxBatchRecords < 1)
+        {
+            throw new FuncIngestConfigurationException("FuncIngest:Run:MaxBatchRecords", $"must be positive, not {MaxBatchRecords}.");
+        }
+
+        if (MaxBatchBytes < 1024)
+        {
+            throw new FuncIngestConfigurationException("FuncIngest:Run:MaxBatchBytes", $"must be at least 1024, not {MaxBatchBytes}.");
+        }
+
+        if (MaxBatchWaitMs < 1)
+        {
+            throw new FuncIngestConfigurationException("FuncIngest:Run:MaxBatchWaitMs", $"must be positive, not {MaxBatchWaitMs}.");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Data.Common;
+using Confluent.Kafka;
+using FuncIngest.Loading;
+using FuncIngest.Staging;
+using Microsoft.Extensions.Configuration;
+
+namespace FuncIngest.Hosting;
+
+/// <summary>
+/// Every setting FuncIngest reads, by the names both hosts use (Functions app settings,
+/// <c>local.settings.json</c> Values, environment variables, <c>funcingest</c> flags).
+/// Nested settings use <c>:</c> (or <c>__</c> in environment variables and app settings).
+/// </summary>
+public sealed class FuncIngestSettings
+{
+    /// <summary><c>KafkaBrokerList</c>: bootstrap servers, <c>host:port[,host:port]</c>.</summary>
+    public string? KafkaBrokerList { get; set; }
+
+    /// <summary><c>KafkaTopics</c> (or <c>KafkaTopic</c>): one or more topics, comma-separated.</summary>
+    public string? KafkaTopics { get; set; }
+
+    /// <summary><c>KafkaConsumerGroup</c>. Default <c>funcingest</c>.</summary>
+    public string KafkaConsumerGroup { get; set; } = "funcingest";
+
+    /// <summary><c>KafkaUsername</c> for SASL (Event Hubs: <c>$ConnectionString</c>).</summary>
+    public string? KafkaUsername { get; set; }
+
+    /// <summary><c>KafkaPassword</c> for SASL.</summary>
+    public string? KafkaPassword { get; set; }
+
+    /// <summary><c>KafkaProtocol</c>: Plaintext (default), Ssl, SaslPlaintext or SaslSsl.</summary>
+    public string KafkaProtocol { get; set; } = "Plaintext";
+
+    /// <summary><c>KafkaAuthenticationMode</c>: Plain (default), ScramSha256 or ScramSha512.</summary>
+    public string KafkaAuthenticationMode { get; set; } = "Plain";
+
+    /// <summary><c>DatabendDsn</c>: <c>databend://user:password@host:port/db?...</c>.</summary>
+    public string? DatabendDsn { get; set; }
+
+    /// <summary><c>StageConnectionString</c>: the staging storage account (Databend's azblob stage needs its key).</summary>
+    public string? StageConnectionString { get; set; }
+
+    /// <summary><c>StageContainer</c>: the staging container. Default <c>funcingest</c>.</summary>
+    public string StageContainer { get; set; } = "funcingest";
+
+    /// <summary><c>FuncIngest:Staging:*</c>.</summary>
+    public StagingOptions Staging { get; set; } = new();
+
+    /// <summary><c>FuncIngest:Loader:*</c>.</summary>
+    public LoaderOptions Loader { get; set; } = new();
+
+    /// <summary>The topics, trimmed.</summary>
+    public IReadOnlyList<string> Topics => (KafkaTopics ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Reads the settings from configuration.</summary>
+    public static FuncIngestSettings Bind(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var settings = new FuncIngestSettings
+        {
+            KafkaBrokerList = configuration["KafkaBrokerList"],
+            KafkaTopics = configuration["KafkaTopics"] ?? configuration["KafkaTopic"],
+            KafkaUsername = configuration["KafkaUsername"],
+            KafkaPassword = configuration["KafkaPassword"],
+            DatabendDsn = configuration["DatabendDsn"],
+            StageConnectionString = configuration["StageConnectionString"],
+        };
+        settings.KafkaConsumerGroup = configuration["KafkaConsumerGroup"] ?? settings.KafkaConsumerGroup;
+        settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
+        settings.KafkaAuthenticationMode = configuration["KafkaAuthenticationMode"] ?? settings.KafkaAuthenticationMode;
+        settings.StageContainer = configuration["StageContainer"] ?? settings.StageContainer;
+        try
+        {
+            configuration.GetSection(StagingOptions.Section).Bind(settings.Staging);
+            configuration.GetSection(LoaderOptions.Section).Bind(settings.Loader);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FuncIngestConfigurationException("FuncIngest", e.Message);
+        }
+
+        return settings;
+    }
+
+    /// <summary>Checks what the command about to run needs, naming the first setting that is missing or wrong.</summary>
+    public void Validate(bool kafka, bool databend, bool stage)
+    {
+        Staging.Validate();
+        Loader.Validate();
+        if (kafka)
+        {
+            Require(nameof(KafkaBrokerList), KafkaBrokerList, "the Kafka bootstrap servers, host:port[,host:port]");
+            if (Topics.Count == 0)
+            {
+                throw new FuncIngestConfigurationException(nameof(KafkaTopics), "is required: one or more topics, comma-separated.");
+            }
+
+            _ = ConsumerConfig();
+        }
+
+        if (databend)
+        {
+            Require(nameof(DatabendDsn), DatabendDsn, "databend://user:password@host:port/database");
+            try
+            {
+                global::Databend.Client.DatabendDsn.Parse(DatabendDsn!).Validate();
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new FuncIngestConfigurationException(nameof(DatabendDsn), e.Message);
+            }
+        }
+
+        if (stage)
+        {
+            Require(nameof(StageConnectionString), StageConnectionString, "the staging storage account's connection string (with its key: Databend's azblob stage needs it)");
+            _ = StageConnection();
+        }
+    }
+
+    /// <summary>Consumer settings: manual commits after staging, cooperative-sticky assignment.</summary>
+    public ConsumerConfig ConsumerConfig()
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = KafkaBrokerList,
+            GroupId = KafkaConsumerGroup,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+        };
+        ApplySecurity(config);
+        return config;
+    }
+
+    /// <summary>Producer settings: idempotent, acks=all.</summary>
+    public ProducerConfig ProducerConfig()
+    {
+        var config = new ProducerConfig { BootstrapServers = KafkaBrokerList, EnableIdempotence = true, Acks = Acks.All };
+        ApplySecurity(config);
+        return config;
+    }
+
+    /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/>.</summary>
+    public AzureStageConnection StageConnection()
+    {
+        var parts = new DbConnectionStringBuilder { ConnectionString = StageConnectionString };
+        string? Get(string key) => parts.TryGetValue(key, out object? value) ? value?.ToString() : null;
+        string account = Get("AccountName") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountName.");
+        string key = Get("AccountKey") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountKey; Databend's azblob stage accepts only an account key.");
+        string endpoint = Get("BlobEndpoint")
+            ?? $"{Get("DefaultEndpointsProtocol") ?? "https"}://{account}.blob.{Get("EndpointSuffix") ?? "core.windows.net"}";
+        return new AzureStageConnection(endpoint.TrimEnd('/'), account, key, StageContainer);
+    }
+
+    private void ApplySecurity(ClientConfig config)
+    {
+        config.SecurityProtocol = KafkaProtocol.ToUpperInvariant() switch
+        {
+            "PLAINTEXT" => SecurityProtocol.Plaintext,
+            "SSL" => SecurityProtocol.Ssl,
+            "SASLPLAINTEXT" or "SASL_PLAINTEXT" => SecurityProtocol.SaslPlaintext,
+            "SASLSSL" or "SASL_SSL" => SecurityProtocol.SaslSsl,
+            _ => throw new FuncIngestConfigurationException(nameof(KafkaProtocol), $"'{KafkaProtocol}' is not Plaintext, Ssl, SaslPlaintext or SaslSsl."),
+        };
+        if (config.SecurityProtocol is SecurityProtocol.SaslPlaintext or SecurityProtocol.SaslSsl)
+        {
+            config.SaslMechanism = KafkaAuthenticationMode.ToUpperInvariant() switch
+            {
+                "PLAIN" => SaslMechanism.Plain,
+                "SCRAMSHA256" => SaslMechanism.ScramSha256,
+                "SCRAMSHA512" => SaslMechanism.ScramSha512,
+                _ => throw new FuncIngestConfigurationException(nameof(KafkaAuthenticationMode), $"'{KafkaAuthenticationMode}' is not Plain, ScramSha256 or ScramSha512."),
+            };
+            Require(nameof(KafkaUsername), KafkaUsername, "the SASL user name (Event Hubs: $ConnectionString)");
+            Require(nameof(KafkaPassword), KafkaPassword, "the SASL password");
+            config.SaslUsername = KafkaUsername;
+            config.SaslPassword = KafkaPassword;
+        }
+    }
+
+    private static void Require(string name, string? value, string what)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new FuncIngestConfigurationException(name, $"is required: {what}.");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Databend.Client;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Kafka;
+
+namespace FuncIngest.Cli.Tests;
+
+public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Run_lands_good_records_once_dead_letters_bad_ones_and_verify_and_status_agree()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: true);
+        await kafka.ProduceAsync(bed.Topic, 3, 600, i => System.Text.Encoding.UTF8.GetBytes(i % 50 == 7 ? $"not json {i}" : $"{{\"n\":{i}}}"), Ct);
+
+        (int initExit, string initOutput) = await bed.CliAsync(Ct, "init");
+        (int initAgain, _) = await bed.CliAsync(Ct, "init");
+        (int runExit, string runOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "2");
+
+        Assert.True(initExit == 0, initOutput);
+        Assert.Equal(0, initAgain);
+        Assert.True(runExit == 0, runOutput);
+        using (var client = new DatabendClient(bed.Databend.Dsn))
+        {
+            DatabendResult rows = await client.ExecuteAsync($"SELECT koffset, kpartition FROM {bed.Table}", Ct);
+            Assert.Equal(588, rows.Rows.Count);
+            Assert.Equal(588, rows.Rows.Select(r => (r.GetInt64(1), r.GetInt64(0))).Distinct().Count());
+        }
+
+        BlobContainerClient container = new(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        int deadLetterLines = 0;
+        await foreach (BlobItem blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, "funcingest/_deadletter/", Ct))
+        {
+            deadLetterLines += int.Parse(blob.Metadata["funcingest_count"], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        Assert.Equal(12, deadLetterLines);
+
+        (int verifyExit, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verifyOutput);
+        Assert.Contains("duplicates 0", verifyOutput, StringComparison.Ordinal);
+
+        (int statusExit, string statusOutput) = await bed.CliAsync(Ct, "status", "--json");
+        Assert.True(statusExit == 0, statusOutput);
+        JsonArray partitions = JsonNode.Parse(statusOutput)!["partitions"]!.AsArray();
+        Assert.Equal(3, partitions.Count);
+        Assert.All(partitions, p => Assert.Equal(0, (long)p!["lag"]!));
+        Assert.All(partitions, p => Assert.Equal(0, (int)p!["staged_files"]!));
+    }
+
+    [Fact]
+    public async Task Restarting_run_after_it_finished_loads_nothing_twice()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);
+        await kafka.ProduceAsync(bed.Topic, 2, 200, cancellationToken: Ct);
+        await bed.CliAsync(Ct, "init");
+
+        await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
+        await kafka.ProduceAsync(bed.Topic, 2, 50, cancellationToken: Ct);
+        (int exit, string output) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
+
+        Assert.True(exit == 0, output);
+        (int verifyExit, string verify) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verify);
+        Assert.Contains("250 rows", verify, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_settings_fail_with_the_setting_name_and_exit_code_2()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+
+        (int exit, string output) = await bed.CliAsync(Ct, "run", "--set", "FuncIngest:Staging:Table=not-valid");
+        (int missing, string missingOutput) = await bed.CliAsync(Ct, "init", "--set", "DatabendDsn=");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Setting 'FuncIngest:Staging:Table'", output, StringComparison.Ordinal);
+        Assert.Equal(2, missing);
+        Assert.Contains("Setting 'DatabendDsn': is required", missingOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Produce_sends_events_and_reports_partitions()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);
+
+        (int exit, string output) = await bed.CliAsync(Ct, "produce", "--topic", bed.Topic, "--count", "40");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("sent 40 events", output, StringComparison.Ordinal);
+        IReadOnlyDictionary<int, Confluent.Kafka.Offset> none = kafka.CommittedOffsets("nobody", bed.Topic, 2);
+        Assert.Equal(2, none.Count);
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+using FuncIngest.TestSupport.Kafka;
+
+namespace FuncIngest.Cli.Tests;
+
+/// <summary>Kafka topic, stage container, Databend and a settings file for one end-to-end test.</summary>
+internal sealed class PipelineBed : IAsyncDisposable
+{
+    private PipelineBed(DatabendTarget databend, string topic, string settingsFile, string table)
+    {
+        Databend = databend;
+        Topic = topic;
+        SettingsFile = settingsFile;
+        Table = table;
+    }
+
+    public DatabendTarget Databend { get; }
+
+    public string Topic { get; }
+
+    public string SettingsFile { get; }
+
+    public string Table { get; }
+
+    public static async Task<PipelineBed> StartAsync(KafkaFixture kafka, AzuriteFixture azurite, int partitions, bool strictJson)
+    {
+        DatabendTarget databend = await DatabendTarget.StartAsync();
+        string topic = kafka.CreateTopic("e2e", partitions);
+        string table = "e2e_" + Guid.NewGuid().ToString("N")[..10];
+        string settingsFile = Path.Combine(Directory.CreateTempSubdirectory("funcingest-e2e-").FullName, "local.settings.json");
+        var values = new JsonObject
+        {
+            ["KafkaBrokerList"] = kafka.BootstrapServers,
+            ["KafkaTopics"] = topic,
+            ["KafkaConsumerGroup"] = "g-" + table,
+            ["DatabendDsn"] = databend.Dsn,
+            ["StageConnectionString"] = azurite.ConnectionString,
+            ["StageContainer"] = "c-" + table.Replace('_', '-'),
+            ["FuncIngest__Staging__Table"] = table,
+            ["FuncIngest__Staging__Encoding__StrictJson"] = strictJson ? "true" : "false",
+            ["FuncIngest__Loader__StageName"] = "s_" + table,
+            ["FuncIngest__Loader__RetryDelay"] = "00:00:00.050",
+            ["FuncIngest__Run__MaxBatchWaitMs"] = "200",
+            ["FuncIngest__Run__MaxBatchRecords"] = "137",
+        };
+        await File.WriteAllTextAsync(settingsFile, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
+        return new PipelineBed(databend, topic, settingsFile, table);
+    }
+
+    public async Task<(int Exit, string Output)> CliAsync(CancellationToken cancellationToken, params string[] args)
+    {
+        var output = new StringWriter();
+        ParseResult parse = CliApplication.BuildRootCommand().Parse([.. args, "--settings", SettingsFile]);
+        int exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
+        return (exit, output.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Databend.DisposeAsync();
+        Directory.Delete(Path.GetDirectoryName(SettingsFile)!, recursive: true);
+    }
+}
