@@ -36,6 +36,7 @@ internal sealed class PipelineBed : IAsyncDisposable
             ["KafkaBrokerList"] = kafka.BootstrapServers,
             ["KafkaTopics"] = topic,
             ["KafkaConsumerGroup"] = "g-" + table,
+            ["KafkaSessionTimeoutMs"] = "6000",
             ["DatabendDsn"] = databend.Dsn,
             ["StageConnectionString"] = azurite.ConnectionString,
             ["StageContainer"] = "c-" + table.Replace('_', '-'),

@@ -34,6 +34,9 @@ public sealed class FuncIngestSettings
     /// <summary><c>KafkaAuthenticationMode</c>: Plain (default), ScramSha256 or ScramSha512.</summary>
     public string KafkaAuthenticationMode { get; set; } = "Plain";
 
+    /// <summary><c>KafkaSessionTimeoutMs</c>: consumer-group session timeout; null keeps librdkafka's 45 s.</summary>
+    public int? KafkaSessionTimeoutMs { get; set; }
+
     /// <summary><c>DatabendDsn</c>: <c>databend://user:password@host:port/db?...</c>.</summary>
     public string? DatabendDsn { get; set; }
 
@@ -69,6 +72,12 @@ public sealed class FuncIngestSettings
         settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
         settings.KafkaAuthenticationMode = configuration["KafkaAuthenticationMode"] ?? settings.KafkaAuthenticationMode;
         settings.StageContainer = configuration["StageContainer"] ?? settings.StageContainer;
+        if (configuration["KafkaSessionTimeoutMs"] is { Length: > 0 } sessionTimeout)
+        {
+            settings.KafkaSessionTimeoutMs = int.TryParse(sessionTimeout, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ms) && ms > 0
+                ? ms
+                : throw new FuncIngestConfigurationException(nameof(KafkaSessionTimeoutMs), $"must be a positive number of milliseconds, not '{sessionTimeout}'.");
+        }
         try
         {
             configuration.GetSection(StagingOptions.Section).Bind(settings.Staging);
@@ -129,6 +138,7 @@ public sealed class FuncIngestSettings
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            SessionTimeoutMs = KafkaSessionTimeoutMs,
         };
         ApplySecurity(config);
         return config;
