@@ -70,6 +70,35 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Killing_the_run_process_at_random_points_while_producing_loses_and_duplicates_nothing()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: false);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        var log = new StringWriter();
+        const int Waves = 3, PerWave = 400;
+        var random = new Random(20261124);
+
+        for (int wave = 0; wave < Waves; wave++)
+        {
+            System.Diagnostics.Process run = bed.StartProcess(log, "run");
+            Task producing = kafka.ProduceAsync(bed.Topic, 3, PerWave, i => System.Text.Encoding.UTF8.GetBytes($"{{\"wave\":{wave},\"i\":{i}}}"), Ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1500, 4000)), Ct);
+            run.Kill(); // SIGKILL: no cleanup, no final commit, no final load.
+            await run.WaitForExitAsync(Ct);
+            await producing;
+        }
+
+        System.Diagnostics.Process last = bed.StartProcess(log, "run", "--exit-when-idle", "2");
+        await last.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        Assert.True(last.ExitCode == 0, log.ToString());
+        (int verifyExit, string verify) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verify + log);
+        Assert.Contains($"{Waves * PerWave} rows", verify, StringComparison.Ordinal);
+        Assert.Contains("duplicates 0", verify, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_settings_fail_with_the_setting_name_and_exit_code_2()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);

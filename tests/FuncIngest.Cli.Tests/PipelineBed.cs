@@ -45,6 +45,7 @@ internal sealed class PipelineBed : IAsyncDisposable
             ["FuncIngest__Loader__StageName"] = "s_" + table,
             ["FuncIngest__Loader__RetryDelay"] = "00:00:00.050",
             ["FuncIngest__Run__MaxBatchWaitMs"] = "200",
+            ["FuncIngest__Stage__LockDuration"] = "00:00:15",
             ["FuncIngest__Run__MaxBatchRecords"] = "137",
         };
         await File.WriteAllTextAsync(settingsFile, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
@@ -57,6 +58,32 @@ internal sealed class PipelineBed : IAsyncDisposable
         ParseResult parse = CliApplication.BuildRootCommand().Parse([.. args, "--settings", SettingsFile]);
         int exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
         return (exit, output.ToString());
+    }
+
+    /// <summary>Starts <c>funcingest</c> as a separate process (the real executable, killable with SIGKILL).</summary>
+    public System.Diagnostics.Process StartProcess(StringWriter log, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The CLI's own build output: it has every dependency the tool ships with.
+        string cliOutput = AppContext.BaseDirectory.Replace(
+            Path.Combine("tests", "FuncIngest.Cli.Tests"), Path.Combine("src", "FuncIngest.Cli"), StringComparison.Ordinal);
+        start.ArgumentList.Add(Path.Combine(cliOutput, "funcingest.dll"));
+        foreach (string arg in args.Concat(["--settings", SettingsFile]))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     public async ValueTask DisposeAsync()

@@ -9,7 +9,7 @@ namespace FuncIngest.Cli.Commands;
 internal static class Clients
 {
     public static AzureBlobStageStore Stage(FuncIngestSettings settings) =>
-        new(new BlobContainerClient(settings.StageConnectionString, settings.StageContainer));
+        new(new BlobContainerClient(settings.StageConnectionString, settings.StageContainer), settings.Stage);
 
     public static Func<DatabendClient> Databend(FuncIngestSettings settings) => () => new DatabendClient(settings.DatabendDsn!);
 }

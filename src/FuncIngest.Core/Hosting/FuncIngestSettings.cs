@@ -49,6 +49,9 @@ public sealed class FuncIngestSettings
     /// <summary><c>FuncIngest:Staging:*</c>.</summary>
     public StagingOptions Staging { get; set; } = new();
 
+    /// <summary><c>FuncIngest:Stage:*</c>: block size and partition-lock timing of the Blob stage.</summary>
+    public AzureBlobStageStoreOptions Stage { get; set; } = new();
+
     /// <summary><c>FuncIngest:Loader:*</c>.</summary>
     public LoaderOptions Loader { get; set; } = new();
 
@@ -82,6 +85,7 @@ public sealed class FuncIngestSettings
         {
             configuration.GetSection(StagingOptions.Section).Bind(settings.Staging);
             configuration.GetSection(LoaderOptions.Section).Bind(settings.Loader);
+            configuration.GetSection("FuncIngest:Stage").Bind(settings.Stage);
         }
         catch (InvalidOperationException e)
         {
