@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace FuncIngest.Internal;
@@ -25,6 +26,18 @@ internal static class FuncIngestMetrics
     public static readonly Counter<long> LoadedRows = Meter.CreateCounter<long>("funcingest.loader.rows", "{row}", "Rows committed to Databend.");
 
     public static readonly Counter<long> TransactionRetries = Meter.CreateCounter<long>("funcingest.loader.retries", "{retry}", "Load transactions retried after a transient failure.");
+
+    /// <summary>Per table, topic and partition: offsets staged but not yet loaded, as last seen by a loader.</summary>
+    public static readonly ConcurrentDictionary<(string Table, string Topic, int Partition), long> LedgerLag = new();
+
+    public static readonly ObservableGauge<long> LedgerLagGauge = Meter.CreateObservableGauge(
+        "funcingest.loader.lag",
+        () => LedgerLag.Select(l => new Measurement<long>(l.Value,
+            new KeyValuePair<string, object?>("table", l.Key.Table),
+            new KeyValuePair<string, object?>("topic", l.Key.Topic),
+            new KeyValuePair<string, object?>("partition", l.Key.Partition))),
+        "{offset}",
+        "Offsets staged but not yet loaded (highest staged offset + 1 - ledger next offset), per partition.");
 
     public static readonly Histogram<double> CopyDuration = Meter.CreateHistogram<double>("funcingest.loader.copy_duration", "s", "Time of one COPY INTO statement.");
 }

@@ -92,6 +92,7 @@ public sealed class TableLoader
         List<PendingFile> batch = [.. pending.Take(_options.MaxFilesPerLoad)];
         result.MoreRemaining = pending.Count > batch.Count;
         await LoadBatchAsync(batch, result, cancellationToken).ConfigureAwait(false);
+        await RecordLagAsync(pending, cancellationToken).ConfigureAwait(false);
         Log.Loaded(_logger, result.Loaded.Count, result.RowsLoaded, _staging.Table, result.Skipped.Count);
         return result;
     }
@@ -109,6 +110,18 @@ public sealed class TableLoader
             $"SELECT topic, kpartition, next_offset FROM {DatabendSql.QuoteIdentifier(_options.LedgerTable)} WHERE target_table = {DatabendSql.QuoteString(_staging.Table)}",
             cancellationToken).ConfigureAwait(false);
         return [.. rows.Rows.Select(r => new LedgerEntry(r.GetString(0), r.GetInt32(1), r.GetInt64(2)))];
+    }
+
+    /// <summary>Updates the lag gauge: per partition, highest staged offset + 1 minus the ledger's next offset.</summary>
+    private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken)
+    {
+        Dictionary<(string, int), long> next = (await ReadLedgerAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
+        foreach (IGrouping<(string Topic, int Partition), PendingFile> partition in pending.GroupBy(p => (p.Name.Topic, p.Name.Partition)))
+        {
+            long stagedHigh = partition.Max(p => p.Name.LastOffset) + 1;
+            FuncIngestMetrics.LedgerLag[(_staging.Table, partition.Key.Topic, partition.Key.Partition)] =
+                Math.Max(0, stagedHigh - next.GetValueOrDefault(partition.Key, 0));
+        }
     }
 
     private async Task<List<PendingFile>> ListPendingAsync(CancellationToken cancellationToken)

@@ -183,6 +183,50 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_lag_gauge_shows_offsets_staged_but_not_loaded()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 99, Ct);
+        await bed.StageAsync("orders", 0, 100, 129, Ct);
+        bed.Loader.MaxFilesPerLoad = 1;
+
+        LoadResult first = await bed.NewLoader().LoadPendingAsync(Ct);
+        long afterFirst = ReadLag(bed.Table);
+        await bed.NewLoader().LoadAllAsync(Ct);
+        long afterAll = ReadLag(bed.Table);
+
+        Assert.True(first.MoreRemaining);
+        Assert.Equal(30, afterFirst);
+        Assert.Equal(0, afterAll);
+    }
+
+    private static long ReadLag(string table)
+    {
+        long lag = -1;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "FuncIngest" && instrument.Name == "funcingest.loader.lag")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "table" && (string?)tag.Value == table)
+                {
+                    lag = value;
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return lag;
+    }
+
+    [Fact]
     public async Task The_sweeper_finds_tables_with_old_staged_files_only()
     {
         await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
