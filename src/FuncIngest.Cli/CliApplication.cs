@@ -48,6 +48,8 @@ internal static class CliApplication
         root.Subcommands.Add(StatusCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(ProduceCommand.Build());
+        root.Subcommands.Add(ReplayCommand.Build());
+        root.Subcommands.Add(DoctorCommand.Build());
         return root;
     }
 

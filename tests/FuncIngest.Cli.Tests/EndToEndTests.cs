@@ -99,6 +99,50 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Replay_of_a_loaded_range_adds_nothing_and_with_force_adds_exactly_that_range()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        await kafka.ProduceAsync(bed.Topic, 1, 100, cancellationToken: Ct);
+        await bed.CliAsync(Ct, "init");
+        await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
+
+        (int replayExit, string replay) = await bed.CliAsync(Ct, "replay", "--topic", bed.Topic, "--partition", "0", "--from-offset", "10", "--to-offset", "19");
+        (int sameExit, string same) = await bed.CliAsync(Ct, "verify");
+        (int forceExit, string forced) = await bed.CliAsync(Ct, "replay", "--topic", bed.Topic, "--partition", "0", "--from-offset", "10", "--to-offset", "19", "--force");
+        (int dupExit, string duplicates) = await bed.CliAsync(Ct, "verify");
+
+        Assert.True(replayExit == 0, replay);
+        Assert.Contains("read 10 records", replay, StringComparison.Ordinal);
+        Assert.Contains("loaded 0 rows", replay, StringComparison.Ordinal);
+        Assert.True(sameExit == 0, same);
+        Assert.Contains("100 rows", same, StringComparison.Ordinal);
+        Assert.True(forceExit == 0, forced);
+        Assert.Contains("loaded 10 rows", forced, StringComparison.Ordinal);
+        Assert.Equal(1, dupExit);
+        Assert.Contains("110 rows", duplicates, StringComparison.Ordinal);
+        Assert.Contains("duplicates 10", duplicates, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_passes_on_a_working_setup_and_names_what_to_fix_otherwise()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        (int before, string beforeOutput) = await bed.CliAsync(Ct, "doctor");
+        await bed.CliAsync(Ct, "init");
+
+        (int healthy, string healthyOutput) = await bed.CliAsync(Ct, "doctor");
+        (int noDatabend, string noDatabendOutput) = await bed.CliAsync(Ct, "doctor", "--set", "DatabendDsn=databend://root:@127.0.0.1:1/default?sslmode=disable");
+        // (A missing topic cannot be shown here: librdkafka's mock cluster creates topics on metadata requests.)
+
+        Assert.Equal(1, before);
+        Assert.Contains("run `funcingest init`", beforeOutput, StringComparison.Ordinal);
+        Assert.True(healthy == 0, healthyOutput);
+        Assert.Equal(1, noDatabend);
+        Assert.Contains("cannot reach Databend", noDatabendOutput, StringComparison.Ordinal);
+        Assert.Contains("ok      Kafka", noDatabendOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_settings_fail_with_the_setting_name_and_exit_code_2()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using Azure;
+using Azure.Storage.Blobs;
+using Confluent.Kafka;
+using Databend.Client;
+using FuncIngest.Hosting;
+
+namespace FuncIngest.Cli.Commands;
+
+/// <summary><c>funcingest doctor</c>: check the settings and reach Kafka, the stage and Databend, each with an actionable message.</summary>
+internal static class DoctorCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("doctor", "Check the configuration and reach Kafka, the stage and Databend; say what to fix. Exit 1 if anything is wrong.");
+        command.SetAction((parse, cancellationToken) => CliApplication.GuardAsync(parse, async output =>
+        {
+            FuncIngestSettings settings = CliApplication.LoadSettings(parse);
+            int problems = 0;
+            void Report(string check, string? problem)
+            {
+                output.WriteLine(problem is null ? $"ok      {check}" : $"PROBLEM {check}: {problem}");
+                problems += problem is null ? 0 : 1;
+            }
+
+            foreach ((string part, bool kafka, bool databend, bool stage) in new[] { ("Kafka settings", true, false, false), ("Databend settings", false, true, false), ("stage settings", false, false, true) })
+            {
+                try
+                {
+                    settings.Validate(kafka, databend, stage);
+                    Report(part, null);
+                }
+                catch (FuncIngestConfigurationException e)
+                {
+                    Report(part, e.Message);
+                }
+            }
+
+            if (problems > 0)
+            {
+                output.WriteLine("fix the settings above first (see README, configuration reference)");
+                return ExitCodes.ProblemFound;
+            }
+
+            Report($"Kafka {settings.KafkaBrokerList}", CheckKafka(settings));
+            Report($"stage container '{settings.StageContainer}'", await CheckStageAsync(settings, cancellationToken));
+            Report("Databend", await CheckDatabendAsync(settings, cancellationToken));
+            return problems == 0 ? ExitCodes.Ok : ExitCodes.ProblemFound;
+        }));
+        return command;
+    }
+
+    private static string? CheckKafka(FuncIngestSettings settings)
+    {
+        var config = new AdminClientConfig(settings.ConsumerConfig()) { SocketTimeoutMs = 5000 };
+        using IAdminClient admin = new AdminClientBuilder(config).Build();
+        try
+        {
+            var missing = new List<string>();
+            foreach (string topic in settings.Topics)
+            {
+                TopicMetadata? metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault();
+                if (metadata is null || metadata.Error.IsError || metadata.Partitions.Count == 0)
+                {
+                    missing.Add(topic);
+                }
+            }
+
+            return missing.Count == 0 ? null : $"topic(s) {string.Join(", ", missing)} not found; check KafkaTopics or create them";
+        }
+        catch (KafkaException e)
+        {
+            return $"cannot reach the brokers ({e.Error.Reason}); check KafkaBrokerList, KafkaProtocol and credentials, and that the network allows it";
+        }
+    }
+
+    private static async Task<string?> CheckStageAsync(FuncIngestSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var container = new BlobContainerClient(settings.StageConnectionString, settings.StageContainer);
+            if (!(await container.ExistsAsync(cancellationToken)).Value)
+            {
+                return "the container does not exist; run `funcingest init`";
+            }
+
+            BlobClient probe = container.GetBlobClient($"_doctor/{Guid.NewGuid():N}");
+            await probe.UploadAsync(BinaryData.FromString("probe"), cancellationToken);
+            await probe.DeleteAsync(cancellationToken: cancellationToken);
+            return null;
+        }
+        catch (RequestFailedException e)
+        {
+            return $"storage answered {e.Status} {e.ErrorCode}; check StageConnectionString (account, key, endpoint)";
+        }
+        catch (Exception e) when (e is HttpRequestException or AggregateException or TimeoutException)
+        {
+            return $"cannot reach the storage endpoint ({e.GetBaseException().Message}); check StageConnectionString";
+        }
+    }
+
+    private static async Task<string?> CheckDatabendAsync(FuncIngestSettings settings, CancellationToken cancellationToken)
+    {
+        DatabendClientOptions options = DatabendDsn.Parse(settings.DatabendDsn!);
+        options.MaxRetries = 1;
+        options.RequestTimeout = TimeSpan.FromSeconds(10);
+        using var client = new DatabendClient(options);
+        try
+        {
+            await client.ExecuteAsync("SELECT 1", cancellationToken);
+        }
+        catch (DatabendException e)
+        {
+            return e.ServerCode is not null
+                ? $"Databend refused: {e.Message}; check the user, password and database in DatabendDsn"
+                : $"cannot reach Databend at {options.BaseAddress} ({e.Message}); check DatabendDsn host, port and sslmode";
+        }
+
+        foreach (string table in new[] { settings.Staging.Table, settings.Loader.LedgerTable })
+        {
+            try
+            {
+                await client.ExecuteAsync($"DESC {DatabendSql.QuoteIdentifier(table)}", cancellationToken);
+            }
+            catch (DatabendException e) when (e.ServerCode is not null)
+            {
+                return $"table '{table}' is not usable ({e.Message}); run `funcingest init`";
+            }
+        }
+
+        return null;
+    }
+}
