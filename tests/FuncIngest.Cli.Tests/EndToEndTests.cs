@@ -99,6 +99,29 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Two_run_processes_in_one_group_with_one_killed_mid_way_load_everything_once()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 4, strictJson: false);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        var log = new StringWriter();
+
+        System.Diagnostics.Process first = bed.StartProcess(log, "run");
+        // Idle must outlast the dead member's 6 s session, or the survivor may exit before its partitions move to it.
+        System.Diagnostics.Process second = bed.StartProcess(log, "run", "--exit-when-idle", "12");
+        await kafka.ProduceAsync(bed.Topic, 4, 800, cancellationToken: Ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        first.Kill();
+        await first.WaitForExitAsync(Ct);
+        await kafka.ProduceAsync(bed.Topic, 4, 400, cancellationToken: Ct);
+        await second.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        Assert.True(second.ExitCode == 0, log.ToString());
+        (int verifyExit, string verify) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verify + log);
+        Assert.Contains("1200 rows", verify, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Replay_of_a_loaded_range_adds_nothing_and_with_force_adds_exactly_that_range()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
