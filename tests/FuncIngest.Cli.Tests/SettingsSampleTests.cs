@@ -1,0 +1,77 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using FuncIngest.Cli.Configuration;
+using FuncIngest.Cli.Daemon;
+using FuncIngest.Hosting;
+using FuncIngest.Loading;
+using FuncIngest.Ndjson;
+using FuncIngest.Staging;
+using FuncIngest.TestSupport;
+
+namespace FuncIngest.Cli.Tests;
+
+/// <summary>local.settings.sample.json and README list every setting the code reads, and the sample loads as it is.</summary>
+public sealed class SettingsSampleTests
+{
+    private static readonly string s_sample = RepositoryPaths.Combine("local.settings.sample.json");
+
+    [Fact]
+    public void Every_setting_the_code_binds_is_in_the_sample_and_in_the_readme()
+    {
+        JsonObject values = JsonNode.Parse(File.ReadAllText(s_sample))!["Values"]!.AsObject();
+        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
+        List<string> expected =
+        [
+            .. typeof(FuncIngestSettings).GetProperties().Where(p => p.PropertyType == typeof(string) || p.PropertyType == typeof(int?)).Where(p => p.CanWrite).Select(p => p.Name),
+            .. Names("FuncIngest__Staging__", typeof(StagingOptions)),
+            .. Names("FuncIngest__Staging__Encoding__", typeof(EncodingOptions)),
+            .. Names("FuncIngest__Stage__", typeof(AzureBlobStageStoreOptions)),
+            .. Names("FuncIngest__Loader__", typeof(LoaderOptions)),
+            .. Names("FuncIngest__Run__", typeof(RunOptions)).Where(n => !n.EndsWith("ExitWhenIdleSeconds", StringComparison.Ordinal)),
+        ];
+
+        string[] notInSample = [.. expected.Where(name => !values.ContainsKey(name))];
+        string[] notInReadme = [.. expected.Where(name => !readme.Contains(name.Split("__")[^1], StringComparison.Ordinal))];
+        Assert.True(notInSample.Length == 0, "Missing from local.settings.sample.json: " + string.Join(", ", notInSample));
+        Assert.True(notInReadme.Length == 0, "Missing from README.md: " + string.Join(", ", notInReadme));
+    }
+
+    [Fact]
+    public void The_sample_loads_and_validates_as_it_is()
+    {
+        FuncIngestSettings settings = SettingsSources.Load([s_sample], null, []);
+
+        settings.Validate(kafka: true, databend: true, stage: true);
+        Assert.Equal("events", settings.Staging.Table);
+        Assert.Equal(RecordMode.Raw, settings.Staging.Encoding.Mode);
+        Assert.Equal("http://127.0.0.1:10000/devstoreaccount1", settings.StageConnection().EndpointUrl);
+    }
+
+    [Fact]
+    public void A_bend_ingest_kafka_config_maps_to_funcingest_settings()
+    {
+        string file = Path.GetTempFileName();
+        File.WriteAllText(file, """
+            {"kafkaBootstrapServers":"b:9092","kafkaTopic":"ingest_test","KafkaConsumerGroup":"test","isJsonTransform":true,
+             "databendDSN":"https://u:p@host.example:443","databendTable":"default.kfk_test","batchSize":500,"batchMaxInterval":5000000000}
+            """);
+        try
+        {
+            FuncIngestSettings settings = SettingsSources.Load([], file, []);
+
+            Assert.Equal(("b:9092", "ingest_test", "test"), (settings.KafkaBrokerList, settings.KafkaTopics, settings.KafkaConsumerGroup));
+            Assert.Equal("kfk_test", settings.Staging.Table);
+            Assert.Equal(RecordMode.Transform, settings.Staging.Encoding.Mode);
+            Assert.Equal("databend+https://u:p@host.example:443/default", settings.DatabendDsn);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static IEnumerable<string> Names(string prefix, Type options) =>
+        options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && (p.PropertyType.IsPrimitive || p.PropertyType.IsEnum || p.PropertyType == typeof(string) || p.PropertyType == typeof(TimeSpan)))
+            .Select(p => prefix + p.Name);
+}
