@@ -321,12 +321,7 @@ public sealed class TableLoader
             await using (source.ConfigureAwait(false))
             {
                 using var reader = new StreamReader(source, Encoding.UTF8);
-                Stream output = _staging.Compression switch
-                {
-                    StageCompression.Zstd => new ZstdSharp.CompressionStream(upload.Content, _staging.ZstdLevel, leaveOpen: true),
-                    StageCompression.Gzip => new System.IO.Compression.GZipStream(upload.Content, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
-                    _ => upload.Content,
-                };
+                Stream output = StageFiles.Compress(upload.Content, _staging.Compression, _staging.ZstdLevel);
                 try
                 {
                     foreach (long offset in StageFiles.Offsets(lineOffsets))

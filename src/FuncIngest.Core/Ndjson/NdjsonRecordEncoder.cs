@@ -130,7 +130,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         _writer.WriteString(s_topic, _encodedTopic);
         _writer.WriteNumber(s_partition, record.Partition);
         _writer.WriteNumber(s_offset, record.Offset);
-        WriteKey(record.Key);
+        WriteText(s_key, record.Key, s_keyEncoding);
         if (record.Timestamp is { } ts)
         {
             _writer.WriteString(s_createTime, ts.UtcDateTime);
@@ -149,7 +149,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             {
                 _writer.WriteStartObject();
                 _writer.WriteString(s_key, header.Key);
-                WriteText(s_value, header.Value);
+                WriteText(s_value, header.Value, s_valueEncoding);
                 _writer.WriteEndObject();
             }
 
@@ -244,24 +244,8 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         return reason;
     }
 
-    private void WriteKey(ReadOnlyMemory<byte>? key)
-    {
-        if (key is not { } k)
-        {
-            _writer.WriteNull(s_key);
-        }
-        else if (Utf8.IsValid(k.Span))
-        {
-            _writer.WriteString(s_key, k.Span);
-        }
-        else
-        {
-            _writer.WriteBase64String(s_key, k.Span);
-            _writer.WriteString(s_keyEncoding, s_base64);
-        }
-    }
-
-    private void WriteText(JsonEncodedText name, ReadOnlyMemory<byte>? bytes)
+    /// <summary>Writes bytes as a JSON string when they are UTF-8, else as base64 followed by <paramref name="encodingName"/>: "base64".</summary>
+    private void WriteText(JsonEncodedText name, ReadOnlyMemory<byte>? bytes, JsonEncodedText encodingName)
     {
         if (bytes is not { } b)
         {
@@ -274,7 +258,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         else
         {
             _writer.WriteBase64String(name, b.Span);
-            _writer.WriteString(s_valueEncoding, s_base64);
+            _writer.WriteString(encodingName, s_base64);
         }
     }
 

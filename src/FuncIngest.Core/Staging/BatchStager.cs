@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.IO.Compression;
 using FuncIngest.Ndjson;
 using FuncIngest.Internal;
 using FuncIngest.Records;
@@ -199,7 +198,7 @@ public sealed class BatchStager
         await using (upload.ConfigureAwait(false))
         {
             ChunkEncodeResult chunk;
-            Stream output = OpenCompressor(upload.Content);
+            Stream output = StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel);
             try
             {
                 chunk = await encoder.EncodeAsync(pending, start, end, output, cancellationToken).ConfigureAwait(false);
@@ -301,11 +300,4 @@ public sealed class BatchStager
 
         return StageMetadata.SidecarMarker;
     }
-
-    internal Stream OpenCompressor(Stream destination) => _options.Compression switch
-    {
-        StageCompression.Zstd => new ZstdSharp.CompressionStream(destination, _options.ZstdLevel, leaveOpen: true),
-        StageCompression.Gzip => new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true),
-        _ => destination,
-    };
 }

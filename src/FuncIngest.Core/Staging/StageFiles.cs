@@ -37,6 +37,18 @@ public static class StageFiles
         _ => compressed,
     };
 
+    /// <summary>
+    /// Wraps <paramref name="destination"/> in the compressor for <paramref name="compression"/>,
+    /// leaving the destination open; for <see cref="StageCompression.None"/> it returns the
+    /// destination itself (do not dispose that one).
+    /// </summary>
+    public static Stream Compress(Stream destination, StageCompression compression, int zstdLevel) => compression switch
+    {
+        StageCompression.Zstd => new ZstdSharp.CompressionStream(destination, zstdLevel, leaveOpen: true),
+        StageCompression.Gzip => new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true),
+        _ => destination,
+    };
+
     /// <summary>Each offset a range set holds, ascending.</summary>
     public static IEnumerable<long> Offsets(OffsetRanges ranges)
     {

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
@@ -35,12 +34,7 @@ internal static class StageTestKit
         using MemoryStream raw = new();
         await container.GetBlobClient(name.Path).DownloadToAsync(raw);
         raw.Position = 0;
-        using Stream decompressed = name.Compression switch
-        {
-            StageCompression.Zstd => new ZstdSharp.DecompressionStream(raw),
-            StageCompression.Gzip => new GZipStream(raw, CompressionMode.Decompress),
-            _ => raw,
-        };
+        using Stream decompressed = StageFiles.Decompress(raw, name.Compression);
         using var reader = new StreamReader(decompressed, Encoding.UTF8);
         string text = await reader.ReadToEndAsync();
         Assert.EndsWith("\n", text, StringComparison.Ordinal);

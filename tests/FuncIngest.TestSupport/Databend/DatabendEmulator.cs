@@ -1,16 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FuncIngest.TestSupport.Databend.Emulator;
+using FuncIngest.TestSupport.Internal;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.TestSupport.Databend;
 
@@ -68,17 +63,11 @@ public sealed class DatabendEmulator : IAsyncDisposable
     /// <summary>Starts an emulator.</summary>
     public static async Task<DatabendEmulator> StartAsync()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        WebApplication app = builder.Build();
         var clock = new EmulatorClock();
         var engine = new EmulatorEngine(clock);
         DatabendEmulator? emulator = null;
-        app.Run(context => emulator!.HandleAsync(context));
-        await app.StartAsync().ConfigureAwait(false);
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator = new DatabendEmulator(app, engine, clock, new Uri(address.EndsWith('/') ? address : address + "/"));
+        (WebApplication app, Uri address) = await LoopbackKestrel.StartAsync(context => emulator!.HandleAsync(context)).ConfigureAwait(false);
+        emulator = new DatabendEmulator(app, engine, clock, address);
         return emulator;
     }
 

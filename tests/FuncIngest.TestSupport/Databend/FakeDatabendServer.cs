@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
+using FuncIngest.TestSupport.Internal;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.TestSupport.Databend;
 
@@ -41,15 +36,9 @@ public sealed class FakeDatabendServer : IAsyncDisposable
     /// <summary>Starts a server.</summary>
     public static async Task<FakeDatabendServer> StartAsync()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        WebApplication app = builder.Build();
         FakeDatabendServer? server = null;
-        app.Run(context => server!.HandleAsync(context));
-        await app.StartAsync().ConfigureAwait(false);
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server = new FakeDatabendServer(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        (WebApplication app, Uri address) = await LoopbackKestrel.StartAsync(context => server!.HandleAsync(context)).ConfigureAwait(false);
+        server = new FakeDatabendServer(app, address);
         return server;
     }
 
