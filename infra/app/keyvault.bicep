@@ -1,0 +1,51 @@
+param name string
+param location string
+param tags object
+param stagingAccountName string
+@secure()
+param databendDsn string
+@secure()
+param kafkaPassword string
+
+resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: stagingAccountName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+
+  resource dsn 'secrets' = {
+    name: 'databend-dsn'
+    properties: { value: databendDsn }
+  }
+
+  resource kafka 'secrets' = {
+    name: 'kafka-password'
+    properties: { value: kafkaPassword }
+  }
+
+  // Databend's azblob stage needs the staging account's key; the app reads the connection
+  // string through a Key Vault reference and never sees it in its configuration.
+  resource stage 'secrets' = {
+    name: 'stage-connection-string'
+    properties: {
+      value: 'DefaultEndpointsProtocol=https;AccountName=${stagingAccount.name};AccountKey=${stagingAccount.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+    }
+  }
+}
+
+output name string = vault.name
+output id string = vault.id
+output databendDsnUri string = vault::dsn.properties.secretUri
+output kafkaSaslSecretUri string = vault::kafka.properties.secretUri
+output stageConnectionStringUri string = vault::stage.properties.secretUri

@@ -1,0 +1,179 @@
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names and tags derive from it.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of every resource.')
+param location string
+
+@description('Kafka bootstrap servers, e.g. <namespace>.servicebus.windows.net:9093 (Event Hubs) or a Confluent Cloud endpoint.')
+param kafkaBrokerList string
+
+@description('Topics to ingest, comma-separated.')
+param kafkaTopics string
+
+param kafkaConsumerGroup string = 'funcingest'
+
+@allowed(['Plaintext', 'Ssl', 'SaslPlaintext', 'SaslSsl'])
+param kafkaProtocol string = 'SaslSsl'
+
+@allowed(['Plain', 'ScramSha256', 'ScramSha512'])
+param kafkaAuthenticationMode string = 'Plain'
+
+@description('SASL user name (Event Hubs: $ConnectionString; Confluent Cloud: the API key).')
+param kafkaUsername string = ''
+
+@secure()
+@description('SASL password (Event Hubs: the namespace connection string; Confluent Cloud: the API secret). Stored in Key Vault.')
+param kafkaPassword string = ''
+
+@secure()
+@description('Databend DSN, databend://user:password@host:443/database?warehouse=... Stored in Key Vault.')
+param databendDsn string
+
+@description('Target Databend table (plain identifier).')
+param tableName string = 'events'
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@allowed(['8.0', '9.0', '10.0'])
+param runtimeVersion string = '10.0'
+
+@description('Integrate the app with a new virtual network (for private Kafka brokers).')
+param vnetEnabled bool = false
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var stagingContainerName = 'funcingest'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    hostAccountName: '${abbrs.storageStorageAccounts}${resourceToken}'
+    stagingAccountName: '${abbrs.storageStorageAccounts}stg${take(resourceToken, 18)}'
+    stagingContainerName: stagingContainerName
+    deploymentContainerName: deploymentContainerName
+    location: location
+    tags: tags
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: '${abbrs.keyVaultVaults}${take(resourceToken, 20)}'
+    location: location
+    tags: tags
+    stagingAccountName: storage.outputs.stagingAccountName
+    databendDsn: databendDsn
+    kafkaPassword: kafkaPassword
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    hostAccountName: storage.outputs.hostAccountName
+    stagingAccountName: storage.outputs.stagingAccountName
+    keyVaultName: vault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module function 'app/function.bicep' = {
+  name: 'function'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    hostBlobEndpoint: storage.outputs.hostBlobEndpoint
+    deploymentContainerName: deploymentContainerName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    runtimeVersion: runtimeVersion
+    subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
+    // The names the code reads (README, configuration reference; local.settings.sample.json).
+    appSettings: {
+      AzureWebJobsStorage__accountName: storage.outputs.hostAccountName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.outputs.clientId
+      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+      FuncIngest__TaskHub: 'funcingest'
+      KafkaBrokerList: kafkaBrokerList
+      KafkaTopics: kafkaTopics
+      KafkaConsumerGroup: kafkaConsumerGroup
+      KafkaProtocol: kafkaProtocol
+      KafkaAuthenticationMode: kafkaAuthenticationMode
+      KafkaUsername: kafkaUsername
+      KafkaPassword: '@Microsoft.KeyVault(SecretUri=${vault.outputs.kafkaSaslSecretUri})'
+      DatabendDsn: '@Microsoft.KeyVault(SecretUri=${vault.outputs.databendDsnUri})'
+      StageConnectionString: '@Microsoft.KeyVault(SecretUri=${vault.outputs.stageConnectionStringUri})'
+      StageContainer: stagingContainerName
+      FuncIngest__Staging__Table: tableName
+    }
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = function.outputs.name
+output AZURE_FUNCTION_APP_HOST string = function.outputs.defaultHostName
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output AZURE_STAGING_ACCOUNT_NAME string = storage.outputs.stagingAccountName
