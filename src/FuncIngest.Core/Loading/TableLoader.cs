@@ -156,10 +156,9 @@ public sealed class TableLoader
                 Log.LoadRetry(_logger, e, _staging.Table, attempt, _options.MaxTransactionAttempts, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
-            catch (PermanentLoadException e) when (batch.Count > 1)
+            catch (PermanentLoadException) when (batch.Count > 1)
             {
                 // One bad file fails the whole COPY: load the files one by one to find it.
-                _ = e;
                 foreach (PendingFile file in batch)
                 {
                     await LoadBatchAsync([file], result, cancellationToken).ConfigureAwait(false);
