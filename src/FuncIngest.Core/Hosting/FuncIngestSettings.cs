@@ -131,6 +131,31 @@ public sealed class FuncIngestSettings
         }
     }
 
+    /// <summary>
+    /// What the Functions app needs beyond <see cref="Validate"/>: its ingest function reads one
+    /// topic, and its Kafka security protocol is fixed when the app is built, so
+    /// <see cref="KafkaProtocol"/> must name the same one rather than be silently ignored.
+    /// </summary>
+    /// <param name="compiledProtocol">The protocol the app was built with: Plaintext (Debug) or SaslSsl (Release).</param>
+    /// <exception cref="FuncIngestConfigurationException">A setting is missing, wrong, or contradicts the build.</exception>
+    public void ValidateForFunctions(string compiledProtocol)
+    {
+        Validate(kafka: true, databend: true, stage: true);
+        if (Topics.Count != 1)
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaTopics),
+                $"names {Topics.Count} topics, but a Functions trigger reads one; route each further topic through its own ingest function (README, \"More topics\").");
+        }
+
+        if (!string.Equals(Normalize(KafkaProtocol), Normalize(compiledProtocol), StringComparison.Ordinal))
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaProtocol),
+                $"is '{KafkaProtocol}', but this build of the Functions app connects with {compiledProtocol} (Debug builds: Plaintext; Release builds: SaslSsl with PLAIN). Set KafkaProtocol to {compiledProtocol}, or build the other configuration.");
+        }
+
+        static string Normalize(string protocol) => protocol.Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+    }
+
     /// <summary>Consumer settings: manual commits after staging, cooperative-sticky assignment.</summary>
     public ConsumerConfig ConsumerConfig()
     {

@@ -9,7 +9,7 @@ namespace FuncIngest.Internal;
 /// </summary>
 internal static class FuncIngestMetrics
 {
-    public static readonly Meter Meter = new("FuncIngest", "1.0");
+    public static readonly Meter Meter = new(Hosting.FuncIngestTelemetry.MeterName, "1.0");
 
     public static readonly Counter<long> StagedRecords = Meter.CreateCounter<long>("funcingest.staging.records", "{record}", "Records handled by staging, by outcome (staged, dead_lettered, skipped).");
 

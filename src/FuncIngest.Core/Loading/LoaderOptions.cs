@@ -26,6 +26,18 @@ public sealed class LoaderOptions
     /// <summary>COPY's <c>MISSING_FIELD_AS</c> (transform mode tables): <c>ERROR</c>, <c>NULL</c> or <c>FIELD_DEFAULT</c>. Default ERROR.</summary>
     public string MissingFieldAs { get; set; } = "ERROR";
 
+    /// <summary>Whether the loader creates the table (raw mode), ledger and stage before its first load, as <c>funcingest init</c> does. Default true.</summary>
+    public bool EnsureObjects { get; set; } = true;
+
+    /// <summary>How long a staged file may wait before the sweeper schedules a load for its table. Default 5 minutes.</summary>
+    public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Functions app: attempts of one load run (each with its own transaction retries) before it is left to the sweeper. Default 5.</summary>
+    public int RunAttempts { get; set; } = 5;
+
+    /// <summary>Functions app: first delay between load-run attempts; doubles up to 10 minutes. Default 30 s.</summary>
+    public TimeSpan RunRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Checks every setting and throws naming the first wrong one.</summary>
     public void Validate()
     {
@@ -47,6 +59,21 @@ public sealed class LoaderOptions
         if (MaxTransactionAttempts < 1)
         {
             throw new FuncIngestConfigurationException($"{Section}:MaxTransactionAttempts", $"must be at least 1, not {MaxTransactionAttempts}.");
+        }
+
+        if (StrandedAfter < TimeSpan.FromSeconds(10))
+        {
+            throw new FuncIngestConfigurationException($"{Section}:StrandedAfter", $"must be at least 00:00:10, not {StrandedAfter}.");
+        }
+
+        if (RunAttempts < 1)
+        {
+            throw new FuncIngestConfigurationException($"{Section}:RunAttempts", $"must be at least 1, not {RunAttempts}.");
+        }
+
+        if (RunRetryDelay <= TimeSpan.Zero)
+        {
+            throw new FuncIngestConfigurationException($"{Section}:RunRetryDelay", $"must be positive, not {RunRetryDelay}.");
         }
 
         if (MissingFieldAs.ToUpperInvariant() is not ("ERROR" or "NULL" or "FIELD_DEFAULT"))

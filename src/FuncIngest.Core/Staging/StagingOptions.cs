@@ -33,6 +33,16 @@ public sealed class StagingOptions
     /// <summary>How records become lines.</summary>
     public EncodingOptions Encoding { get; set; } = new();
 
+    /// <summary>These options for another target table (a topic routed to its own table).</summary>
+    /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not a plain identifier.</exception>
+    public StagingOptions WithTable(string table)
+    {
+        var copy = (StagingOptions)MemberwiseClone();
+        copy.Table = table;
+        copy.Validate();
+        return copy;
+    }
+
     /// <summary>The stage layout these options describe.</summary>
     public StageLayout Layout => new(Prefix, Table);
 
