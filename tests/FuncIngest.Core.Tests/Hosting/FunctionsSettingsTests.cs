@@ -1,0 +1,88 @@
+using Databend.Client;
+using FuncIngest.Hosting;
+using FuncIngest.Staging;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncIngest.Core.Tests.Hosting;
+
+public sealed class FunctionsSettingsTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["KafkaBrokerList"] = "localhost:9092",
+        ["KafkaTopics"] = "events",
+        ["DatabendDsn"] = "databend://root:@localhost:8000/default?sslmode=disable",
+        ["StageConnectionString"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+        ["FuncIngest:Staging:Table"] = "events",
+    };
+
+    private static FuncIngestSettings Bind(params (string Key, string? Value)[] changes)
+    {
+        var values = new Dictionary<string, string?>(Valid);
+        foreach ((string key, string? value) in changes)
+        {
+            values[key] = value;
+        }
+
+        return FuncIngestSettings.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+    }
+
+    [Fact]
+    public void Valid_local_settings_pass_for_a_debug_build()
+    {
+        Bind().ValidateForFunctions("Plaintext");
+    }
+
+    [Theory]
+    [InlineData("KafkaBrokerList", null, "KafkaBrokerList")]
+    [InlineData("DatabendDsn", "mysql://x", "DatabendDsn")]
+    [InlineData("StageConnectionString", "AccountName=a;BlobEndpoint=http://x", "StageConnectionString")]
+    [InlineData("FuncIngest:Staging:Table", "bad-name", "FuncIngest:Staging:Table")]
+    [InlineData("FuncIngest:Loader:RunAttempts", "0", "FuncIngest:Loader:RunAttempts")]
+    [InlineData("FuncIngest:Loader:StrandedAfter", "00:00:01", "FuncIngest:Loader:StrandedAfter")]
+    [InlineData("KafkaTopics", "a,b", "KafkaTopics")]
+    public void A_missing_or_wrong_setting_stops_the_host_naming_it(string key, string? value, string named)
+    {
+        FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => Bind((key, value)).ValidateForFunctions("Plaintext"));
+
+        Assert.Equal(named, e.Setting);
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_protocol_setting_that_contradicts_the_build_is_refused_rather_than_ignored()
+    {
+        FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => Bind().ValidateForFunctions("SaslSsl"));
+
+        Assert.Equal("KafkaProtocol", e.Setting);
+        Bind(("KafkaProtocol", "SASL_SSL"), ("KafkaUsername", "$ConnectionString"), ("KafkaPassword", "Endpoint=sb://x/")).ValidateForFunctions("SaslSsl");
+    }
+
+    [Fact]
+    public void AddFuncIngest_validates_at_registration_and_resolves_the_pipeline()
+    {
+        Assert.Throws<FuncIngestConfigurationException>(() => new ServiceCollection().AddFuncIngest(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(Valid) { ["DatabendDsn"] = null }).Build()));
+
+        using ServiceProvider services = new ServiceCollection().AddLogging()
+            .AddFuncIngest(new ConfigurationBuilder().AddInMemoryCollection(Valid).Build())
+            .BuildServiceProvider();
+        IngestPipeline pipeline = services.GetRequiredService<IngestPipeline>();
+
+        Assert.Equal("events", pipeline.DefaultTable);
+        Assert.IsType<AzureBlobStageStore>(services.GetRequiredService<IStageStore>());
+        using DatabendClient client = services.GetRequiredService<DatabendClient>();
+    }
+
+    [Fact]
+    public void WithTable_copies_the_options_for_another_table_and_validates_the_name()
+    {
+        var staging = new StagingOptions { Table = "events", Prefix = "p", ZstdLevel = 7 };
+
+        StagingOptions orders = staging.WithTable("orders");
+
+        Assert.Equal(("orders", "p", 7, "events"), (orders.Table, orders.Prefix, orders.ZstdLevel, staging.Table));
+        Assert.Throws<FuncIngestConfigurationException>(() => staging.WithTable("orders; DROP TABLE x"));
+    }
+}

@@ -1,0 +1,96 @@
+using Azure.Storage.Blobs;
+using Databend.Client;
+using FuncIngest.Hosting;
+using FuncIngest.IntegrationTests.Staging;
+using FuncIngest.Loading;
+using FuncIngest.Staging;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncIngest.IntegrationTests.Hosting;
+
+/// <summary>The pipeline as the Functions app resolves it from app settings: Azurite, and the emulator or a real Databend.</summary>
+public sealed class IngestPipelineTests(AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
+    }
+
+    private static async Task<(DatabendTarget Target, ServiceProvider Services, string Table)> StartAsync(AzuriteFixture azurite)
+    {
+        DatabendTarget target = await DatabendTarget.StartAsync();
+        BlobContainerClient container = await azurite.CreateContainerAsync("pipe", Ct);
+        string table = "events_" + Guid.NewGuid().ToString("N")[..10];
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["KafkaBrokerList"] = "127.0.0.1:9",
+            ["KafkaTopics"] = "events",
+            ["DatabendDsn"] = target.Dsn,
+            ["StageConnectionString"] = azurite.ConnectionString,
+            ["StageContainer"] = container.Name,
+            ["FuncIngest:Staging:Table"] = table,
+            ["FuncIngest:Staging:Prefix"] = "fi",
+            ["FuncIngest:Loader:StageName"] = "st_" + Guid.NewGuid().ToString("N")[..10],
+            ["FuncIngest:Loader:RetryDelay"] = "00:00:00.020",
+        }).Build();
+        return (target, new ServiceCollection().AddLogging().AddFuncIngest(configuration).BuildServiceProvider(), table);
+    }
+
+    private static async Task<List<(int Partition, long Offset)>> RowsAsync(DatabendClient client, string table) =>
+        [.. (await client.ExecuteAsync($"SELECT kpartition, koffset FROM {table} ORDER BY kpartition, koffset", Ct)).Rows.Select(r => (r.GetInt32(0), r.GetInt64(1)))];
+
+    [Fact]
+    public async Task Stages_and_loads_the_default_and_a_routed_table_creating_them_and_loads_a_redelivered_batch_once()
+    {
+        (DatabendTarget target, ServiceProvider services, string table) = await StartAsync(azurite);
+        await using (target)
+        await using (services)
+        {
+            IngestPipeline pipeline = services.GetRequiredService<IngestPipeline>();
+            string orders = table + "_orders";
+
+            StageBatchResult first = await pipeline.StageAsync(StageTestKit.MakeRecords("events", 0, 0, 99), cancellationToken: Ct);
+            await pipeline.StageAsync(StageTestKit.MakeRecords("orders", 2, 10, 19), orders, Ct);
+            LoadResult loaded = await pipeline.LoadAsync(table, Ct);
+            LoadResult loadedOrders = await pipeline.LoadAsync(orders, Ct);
+
+            // Redelivery with other boundaries after the load: the loaded files are gone from the
+            // stage, so all 100 records are staged again, and the ledger trims 50..99 at load.
+            StageBatchResult redelivered = await pipeline.StageAsync(StageTestKit.MakeRecords("events", 0, 50, 149), cancellationToken: Ct);
+            LoadResult again = await pipeline.LoadAsync(table, Ct);
+
+            Assert.Equal((100, 100L, 10L), (first.StagedRecords, loaded.RowsLoaded, loadedOrders.RowsLoaded));
+            Assert.Equal((100, 50L), (redelivered.StagedRecords, again.RowsLoaded));
+            using DatabendClient client = services.GetRequiredService<DatabendClient>();
+            Assert.Equal(Enumerable.Range(0, 150).Select(o => (0, (long)o)), await RowsAsync(client, table));
+            Assert.Equal(Enumerable.Range(10, 10).Select(o => (2, (long)o)), await RowsAsync(client, orders));
+        }
+    }
+
+    [Fact]
+    public async Task Files_staged_without_a_load_are_found_by_the_sweeper_once_older_than_the_threshold()
+    {
+        (DatabendTarget target, ServiceProvider services, string table) = await StartAsync(azurite);
+        await using (target)
+        await using (services)
+        {
+            IngestPipeline pipeline = services.GetRequiredService<IngestPipeline>();
+            await pipeline.StageAsync(StageTestKit.MakeRecords("events", 1, 0, 9), cancellationToken: Ct);
+
+            Assert.DoesNotContain(await pipeline.FindStrandedAsync(Ct), s => s.Table == table);
+
+            // The same stage seen six minutes later (threshold five): stranded; loading clears it.
+            var sixMinutesOn = new IngestPipeline(pipeline.Settings, services.GetRequiredService<IStageStore>(), services.GetRequiredService<DatabendClient>, timeProvider: new ShiftedTime(TimeSpan.FromMinutes(6)));
+            StrandedTable stranded = Assert.Single(await sixMinutesOn.FindStrandedAsync(Ct), s => s.Table == table);
+            Assert.Equal(1, stranded.Files);
+
+            await sixMinutesOn.LoadAsync(table, Ct);
+            Assert.DoesNotContain(await sixMinutesOn.FindStrandedAsync(Ct), s => s.Table == table);
+        }
+    }
+}
