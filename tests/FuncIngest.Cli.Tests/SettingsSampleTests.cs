@@ -44,7 +44,8 @@ public sealed class SettingsSampleTests
         settings.Validate(kafka: true, databend: true, stage: true);
         Assert.Equal("events", settings.Staging.Table);
         Assert.Equal(RecordMode.Raw, settings.Staging.Encoding.Mode);
-        Assert.Equal("http://127.0.0.1:10000/devstoreaccount1", settings.StageConnection().EndpointUrl);
+        // Databend (in Docker) reaches Azurite by its compose service name; the app uses 127.0.0.1.
+        Assert.Equal("http://azurite:10000/devstoreaccount1", settings.StageConnection().EndpointUrl);
     }
 
     [Fact]

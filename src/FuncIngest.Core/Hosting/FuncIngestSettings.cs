@@ -181,15 +181,16 @@ public sealed class FuncIngestSettings
         return config;
     }
 
-    /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/>.</summary>
+    /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/> (the endpoint from <see cref="LoaderOptions.StageEndpoint"/> when set).</summary>
     public AzureStageConnection StageConnection()
     {
         var parts = new DbConnectionStringBuilder { ConnectionString = StageConnectionString };
         string? Get(string key) => parts.TryGetValue(key, out object? value) ? value?.ToString() : null;
         string account = Get("AccountName") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountName.");
         string key = Get("AccountKey") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountKey; Databend's azblob stage accepts only an account key.");
-        string endpoint = Get("BlobEndpoint")
-            ?? $"{Get("DefaultEndpointsProtocol") ?? "https"}://{account}.blob.{Get("EndpointSuffix") ?? "core.windows.net"}";
+        string endpoint = Loader.StageEndpoint is { Length: > 0 } databendSees
+            ? databendSees
+            : Get("BlobEndpoint") ?? $"{Get("DefaultEndpointsProtocol") ?? "https"}://{account}.blob.{Get("EndpointSuffix") ?? "core.windows.net"}";
         return new AzureStageConnection(endpoint.TrimEnd('/'), account, key, StageContainer);
     }
 

@@ -26,6 +26,13 @@ public sealed class LoaderOptions
     /// <summary>COPY's <c>MISSING_FIELD_AS</c> (transform mode tables): <c>ERROR</c>, <c>NULL</c> or <c>FIELD_DEFAULT</c>. Default ERROR.</summary>
     public string MissingFieldAs { get; set; } = "ERROR";
 
+    /// <summary>
+    /// The staging account's Blob endpoint as Databend reaches it, when that differs from the
+    /// one in <c>StageConnectionString</c> (Docker: <c>http://azurite:10000/devstoreaccount1</c>).
+    /// Default: the connection string's endpoint.
+    /// </summary>
+    public string? StageEndpoint { get; set; }
+
     /// <summary>Whether the loader creates the table (raw mode), ledger and stage before its first load, as <c>funcingest init</c> does. Default true.</summary>
     public bool EnsureObjects { get; set; } = true;
 
@@ -59,6 +66,11 @@ public sealed class LoaderOptions
         if (MaxTransactionAttempts < 1)
         {
             throw new FuncIngestConfigurationException($"{Section}:MaxTransactionAttempts", $"must be at least 1, not {MaxTransactionAttempts}.");
+        }
+
+        if (!string.IsNullOrEmpty(StageEndpoint) && !(Uri.TryCreate(StageEndpoint, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "http" or "https"))
+        {
+            throw new FuncIngestConfigurationException($"{Section}:StageEndpoint", $"'{StageEndpoint}' is not an http(s) URL.");
         }
 
         if (StrandedAfter < TimeSpan.FromSeconds(10))
