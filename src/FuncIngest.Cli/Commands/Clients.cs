@@ -1,4 +1,3 @@
-using Azure.Storage.Blobs;
 using Databend.Client;
 using FuncIngest.Hosting;
 using FuncIngest.Staging;
@@ -8,8 +7,7 @@ namespace FuncIngest.Cli.Commands;
 /// <summary>Builds the stage store and Databend sessions from settings.</summary>
 internal static class Clients
 {
-    public static AzureBlobStageStore Stage(FuncIngestSettings settings) =>
-        new(new BlobContainerClient(settings.StageConnectionString, settings.StageContainer), settings.Stage);
+    public static AzureBlobStageStore Stage(FuncIngestSettings settings) => settings.CreateStageStore();
 
     public static Func<DatabendClient> Databend(FuncIngestSettings settings) => () => new DatabendClient(settings.DatabendDsn!);
 }

@@ -1,4 +1,3 @@
-using Azure.Storage.Blobs;
 using Databend.Client;
 using FuncIngest.Staging;
 using Microsoft.Extensions.Configuration;
@@ -37,7 +36,7 @@ public static class FuncIngestServiceCollectionExtensions
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddDatabendClient(settings.DatabendDsn!);
-        services.AddSingleton<IStageStore>(_ => new AzureBlobStageStore(new BlobContainerClient(settings.StageConnectionString, settings.StageContainer), settings.Stage));
+        services.AddSingleton<IStageStore>(_ => settings.CreateStageStore());
         services.AddSingleton(sp => new IngestPipeline(
             settings,
             sp.GetRequiredService<IStageStore>(),

@@ -181,6 +181,10 @@ public sealed class FuncIngestSettings
         return config;
     }
 
+    /// <summary>The Blob stage store over <see cref="StageConnectionString"/> and <see cref="StageContainer"/>.</summary>
+    public AzureBlobStageStore CreateStageStore() =>
+        new(new Azure.Storage.Blobs.BlobContainerClient(StageConnectionString, StageContainer), Stage);
+
     /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/> (the endpoint from <see cref="LoaderOptions.StageEndpoint"/> when set).</summary>
     public AzureStageConnection StageConnection()
     {
