@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -9,26 +10,22 @@ using FuncIngest.Records;
 namespace FuncIngest.Ndjson;
 
 /// <summary>
-/// Writes records as NDJSON lines with <see cref="Utf8JsonWriter"/> into a caller-owned buffer:
-/// no per-record strings, and a value is copied byte for byte (JSON values are never
-/// re-serialized). One encoder per batch; not thread-safe.
+/// Writes records as NDJSON lines into a caller-owned buffer: no per-record strings, and a
+/// value is copied byte for byte (JSON values are never re-serialized). The fixed parts of a
+/// line are written as bytes; <see cref="Utf8JsonWriter"/> writes what needs escaping, the
+/// headers and dead letters. One encoder per batch; not thread-safe.
 /// </summary>
 internal sealed class NdjsonRecordEncoder : IDisposable
 {
-    private static readonly JsonEncodedText s_uuid = JsonEncodedText.Encode("uuid");
-    private static readonly JsonEncodedText s_koffset = JsonEncodedText.Encode("koffset");
-    private static readonly JsonEncodedText s_kpartition = JsonEncodedText.Encode("kpartition");
-    private static readonly JsonEncodedText s_recordMetadata = JsonEncodedText.Encode("record_metadata");
-    private static readonly JsonEncodedText s_addTime = JsonEncodedText.Encode("add_time");
-    private static readonly JsonEncodedText s_rawData = JsonEncodedText.Encode("raw_data");
+    // Upper bounds of the byte-written parts of a raw line, without the topic's length.
+    private const int MaxHeadBytes = 256;
+    private const int MaxTailBytes = 160;
+
     private static readonly JsonEncodedText s_topic = JsonEncodedText.Encode("topic");
     private static readonly JsonEncodedText s_partition = JsonEncodedText.Encode("partition");
     private static readonly JsonEncodedText s_offset = JsonEncodedText.Encode("offset");
     private static readonly JsonEncodedText s_key = JsonEncodedText.Encode("key");
-    private static readonly JsonEncodedText s_keyEncoding = JsonEncodedText.Encode("key_encoding");
     private static readonly JsonEncodedText s_valueEncoding = JsonEncodedText.Encode("value_encoding");
-    private static readonly JsonEncodedText s_createTime = JsonEncodedText.Encode("create_time");
-    private static readonly JsonEncodedText s_timestampType = JsonEncodedText.Encode("timestamp_type");
     private static readonly JsonEncodedText s_headers = JsonEncodedText.Encode("headers");
     private static readonly JsonEncodedText s_value = JsonEncodedText.Encode("value");
     private static readonly JsonEncodedText s_base64 = JsonEncodedText.Encode("base64");
@@ -36,8 +33,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     private static readonly JsonEncodedText s_detail = JsonEncodedText.Encode("detail");
     private static readonly JsonEncodedText s_timestamp = JsonEncodedText.Encode("timestamp");
     private static readonly JsonEncodedText s_deadLetteredAt = JsonEncodedText.Encode("dead_lettered_at");
-    private static readonly JsonEncodedText[] s_timestampTypes =
-        [JsonEncodedText.Encode("NotAvailable"), JsonEncodedText.Encode("CreateTime"), JsonEncodedText.Encode("LogAppendTime")];
+    private static readonly byte[][] s_timestampTypes = ["\"NotAvailable\""u8.ToArray(), "\"CreateTime\""u8.ToArray(), "\"LogAppendTime\""u8.ToArray()];
 
     private static readonly JsonWriterOptions s_writerOptions = new()
     {
@@ -47,17 +43,18 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     };
 
     private readonly EncodingOptions _options;
-    private readonly JsonEncodedText _addTime;
+    private readonly byte[] _addTimeThroughRawData;
     private readonly Utf8JsonWriter _writer = new(new ArrayBufferWriter<byte>(1), s_writerOptions);
     private string? _currentTopic;
-    private JsonEncodedText _encodedTopic;
+    private byte[] _topicJson = [];
     private uint _topicHash;
 
     public NdjsonRecordEncoder(EncodingOptions options, DateTimeOffset addTime)
     {
         _options = options;
         // One value for the whole batch: format it once.
-        _addTime = JsonEncodedText.Encode(addTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        string formatted = addTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        _addTimeThroughRawData = System.Text.Encoding.UTF8.GetBytes("},\"add_time\":\"" + formatted + "\",\"raw_data\":");
     }
 
     /// <summary>
@@ -121,63 +118,71 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return Reject(shape, out detail);
         }
 
-        _writer.Reset(output);
-        _writer.WriteStartObject();
-        _writer.WriteString(s_uuid, RecordUuid(record));
-        _writer.WriteNumber(s_koffset, record.Offset);
-        _writer.WriteNumber(s_kpartition, record.Partition);
-        _writer.WriteStartObject(s_recordMetadata);
-        _writer.WriteString(s_topic, _encodedTopic);
-        _writer.WriteNumber(s_partition, record.Partition);
-        _writer.WriteNumber(s_offset, record.Offset);
-        WriteText(s_key, record.Key, s_keyEncoding);
+        UseTopic(record.Topic);
+
+        // The fixed parts of the line are written as bytes, not through Utf8JsonWriter: at 100 B
+        // values the writer's per-property bookkeeping cost more than compressing the line.
+        // The output is byte-identical to what the writer produced (golden tests pin it).
+        Span<byte> span = output.GetSpan(MaxHeadBytes + _topicJson.Length);
+        int n = Put(span, 0, "{\"uuid\":\""u8);
+        RecordUuid(record).TryFormat(span[n..], out int written);
+        n = Put(span, n + written, "\",\"koffset\":"u8);
+        n = PutNumber(span, n, record.Offset);
+        n = Put(span, n, ",\"kpartition\":"u8);
+        n = PutNumber(span, n, record.Partition);
+        n = Put(span, n, ",\"record_metadata\":{\"topic\":"u8);
+        n = Put(span, n, _topicJson);
+        n = Put(span, n, ",\"partition\":"u8);
+        n = PutNumber(span, n, record.Partition);
+        n = Put(span, n, ",\"offset\":"u8);
+        n = PutNumber(span, n, record.Offset);
+        n = Put(span, n, ",\"key\":"u8);
+        output.Advance(n);
+
+        WriteTextOrBase64(output, record.Key, ",\"key_encoding\":\"base64\""u8);
+
+        span = output.GetSpan(MaxTailBytes);
+        n = 0;
         if (record.Timestamp is { } ts)
         {
-            _writer.WriteString(s_createTime, ts.UtcDateTime);
+            n = Put(span, n, ",\"create_time\":\""u8);
+            n += FormatTimestamp(ts.UtcDateTime, span[n..]);
+            n = Put(span, n, "\""u8);
         }
 
-        _writer.WriteString(s_timestampType, s_timestampTypes[(int)record.TimestampType]);
+        n = Put(span, n, ",\"timestamp_type\":"u8);
+        n = Put(span, n, s_timestampTypes[(int)record.TimestampType]);
         if (shape == ValueShape.Binary)
         {
-            _writer.WriteString(s_valueEncoding, s_base64);
+            n = Put(span, n, ",\"value_encoding\":\"base64\""u8);
         }
 
+        output.Advance(n);
         if (record.Headers.Count > 0)
         {
-            _writer.WriteStartArray(s_headers);
-            foreach (RecordHeader header in record.Headers)
-            {
-                _writer.WriteStartObject();
-                _writer.WriteString(s_key, header.Key);
-                WriteText(s_value, header.Value, s_valueEncoding);
-                _writer.WriteEndObject();
-            }
-
-            _writer.WriteEndArray();
+            Append(output, ",\"headers\":"u8);
+            WriteHeaders(record.Headers, output);
         }
 
-        _writer.WriteEndObject();
-        _writer.WriteString(s_addTime, _addTime);
+        Append(output, _addTimeThroughRawData);
         switch (shape)
         {
             case ValueShape.Null:
-                _writer.WriteNull(s_rawData);
+                Append(output, "null"u8);
                 break;
             case ValueShape.Json:
-                _writer.WritePropertyName(s_rawData);
-                _writer.WriteRawValue(value, skipInputValidation: true);
+                AppendJson(output, value);
                 break;
             case ValueShape.Binary:
-                _writer.WriteBase64String(s_rawData, value);
+                AppendBase64(output, value, default);
                 break;
             default:
                 // Empty, not JSON, or nested too deep: kept as text, byte for byte.
-                _writer.WriteString(s_rawData, value);
+                WriteString(output, value);
                 break;
         }
 
-        _writer.WriteEndObject();
-        EndLine(output, shape == ValueShape.Json && value.IndexOfAny((byte)'\n', (byte)'\r') >= 0);
+        Append(output, "}\n"u8);
         return RejectReason.None;
     }
 
@@ -202,34 +207,130 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return RejectReason.NotJsonObject;
         }
 
-        _writer.Reset(output);
-        _writer.WriteRawValue(value, skipInputValidation: true);
-        EndLine(output, value.IndexOfAny((byte)'\n', (byte)'\r') >= 0);
+        AppendJson(output, value);
+        Append(output, "\n"u8);
         return RejectReason.None;
     }
 
     /// <summary>
-    /// Ends the line. In valid JSON a CR or LF byte can only be whitespace between tokens
-    /// (inside strings they must be escaped), so replacing it with a space keeps the value
-    /// identical while keeping the NDJSON framing.
+    /// Copies a valid JSON value. In valid JSON a CR or LF byte can only be whitespace between
+    /// tokens (inside strings they must be escaped), so replacing it with a space keeps the
+    /// value identical while keeping the NDJSON framing.
     /// </summary>
-    private void EndLine(IBufferWriter<byte> output, bool hasLineBreaks)
+    private static void AppendJson(IBufferWriter<byte> output, ReadOnlySpan<byte> json)
     {
-        int length = (int)_writer.BytesPending;
-        _writer.Flush();
-        if (hasLineBreaks && output is ArrayBufferWriter<byte> array)
+        Span<byte> destination = output.GetSpan(json.Length)[..json.Length];
+        json.CopyTo(destination);
+        if (json.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
         {
-            Span<byte> line = System.Runtime.InteropServices.MemoryMarshal.AsMemory(array.WrittenMemory).Span[^length..];
-            line.Replace((byte)'\n', (byte)' ');
-            line.Replace((byte)'\r', (byte)' ');
-        }
-        else if (hasLineBreaks)
-        {
-            throw new InvalidOperationException("Values with line breaks need an ArrayBufferWriter output.");
+            destination.Replace((byte)'\n', (byte)' ');
+            destination.Replace((byte)'\r', (byte)' ');
         }
 
-        output.GetSpan(1)[0] = (byte)'\n';
-        output.Advance(1);
+        output.Advance(json.Length);
+    }
+
+    /// <summary>Writes bytes as a JSON string when they are UTF-8, else as base64 followed by <paramref name="base64Marker"/>.</summary>
+    private void WriteTextOrBase64(IBufferWriter<byte> output, ReadOnlyMemory<byte>? bytes, ReadOnlySpan<byte> base64Marker)
+    {
+        if (bytes is not { } b)
+        {
+            Append(output, "null"u8);
+        }
+        else if (Utf8.IsValid(b.Span))
+        {
+            WriteString(output, b.Span);
+        }
+        else
+        {
+            AppendBase64(output, b.Span, base64Marker);
+        }
+    }
+
+    /// <summary>Writes valid UTF-8 as a JSON string, escaped exactly as the writer escapes it.</summary>
+    private void WriteString(IBufferWriter<byte> output, ReadOnlySpan<byte> utf8)
+    {
+        if (s_writerOptions.Encoder!.FindFirstCharacterToEncodeUtf8(utf8) < 0)
+        {
+            Span<byte> destination = output.GetSpan(utf8.Length + 2);
+            destination[0] = (byte)'"';
+            utf8.CopyTo(destination[1..]);
+            destination[utf8.Length + 1] = (byte)'"';
+            output.Advance(utf8.Length + 2);
+            return;
+        }
+
+        _writer.Reset(output);
+        _writer.WriteStringValue(utf8);
+        _writer.Flush();
+    }
+
+    private static void AppendBase64(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> suffix)
+    {
+        int encodedLength = Base64.GetMaxEncodedToUtf8Length(bytes.Length);
+        Span<byte> destination = output.GetSpan(encodedLength + 2 + suffix.Length);
+        destination[0] = (byte)'"';
+        Base64.EncodeToUtf8(bytes, destination[1..], out _, out int written);
+        destination[written + 1] = (byte)'"';
+        suffix.CopyTo(destination[(written + 2)..]);
+        output.Advance(written + 2 + suffix.Length);
+    }
+
+    private void WriteHeaders(IReadOnlyList<RecordHeader> headers, IBufferWriter<byte> output)
+    {
+        _writer.Reset(output);
+        _writer.WriteStartArray();
+        foreach (RecordHeader header in headers)
+        {
+            _writer.WriteStartObject();
+            _writer.WriteString(s_key, header.Key);
+            WriteText(s_value, header.Value, s_valueEncoding);
+            _writer.WriteEndObject();
+        }
+
+        _writer.WriteEndArray();
+        _writer.Flush();
+    }
+
+    /// <summary>
+    /// Formats like Utf8JsonWriter.WriteString(DateTime) for a UTC time: ISO 8601 with the
+    /// fraction's trailing zeros (and a bare '.') removed.
+    /// </summary>
+    internal static int FormatTimestamp(DateTime utc, Span<byte> destination)
+    {
+        // 'O' gives yyyy-MM-ddTHH:mm:ss.fffffffZ: the fraction is at 20..26.
+        Utf8Formatter.TryFormat(utc, destination, out _, new StandardFormat('O'));
+        int last = 26;
+        while (last > 19 && destination[last] == '0')
+        {
+            last--;
+        }
+
+        if (last == 19)
+        {
+            last = 18;
+        }
+
+        destination[last + 1] = (byte)'Z';
+        return last + 2;
+    }
+
+    private static void Append(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
+    }
+
+    private static int Put(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        return at + bytes.Length;
+    }
+
+    private static int PutNumber(Span<byte> span, int at, long number)
+    {
+        Utf8Formatter.TryFormat(number, span[at..], out int written);
+        return at + written;
     }
 
     private static RejectReason Reject(ValueShape shape, out string? detail)
@@ -274,6 +375,21 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         }
     }
 
+    /// <summary>Caches what depends on the topic only: its hash for record ids and its JSON text.</summary>
+    private void UseTopic(string topic)
+    {
+        if (string.Equals(_currentTopic, topic, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(topic), digest);
+        _topicHash = BinaryPrimitives.ReadUInt32BigEndian(digest);
+        _topicJson = System.Text.Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(topic, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value + "\"");
+        _currentTopic = topic;
+    }
+
     /// <summary>
     /// A deterministic UUID (RFC 9562 version 8) from topic, partition and offset, so that
     /// re-staging a record yields the same row id (bend-ingest-kafka draws a random one).
@@ -281,15 +397,6 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     /// </summary>
     private Guid RecordUuid(IngestRecord record)
     {
-        if (!string.Equals(_currentTopic, record.Topic, StringComparison.Ordinal))
-        {
-            Span<byte> digest = stackalloc byte[32];
-            SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(record.Topic), digest);
-            _topicHash = BinaryPrimitives.ReadUInt32BigEndian(digest);
-            _encodedTopic = JsonEncodedText.Encode(record.Topic, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
-            _currentTopic = record.Topic;
-        }
-
         Span<byte> bytes = stackalloc byte[16];
         uint partition = (uint)record.Partition;
         ulong offset = (ulong)record.Offset;
@@ -314,32 +421,18 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return ValueShape.Empty;
         }
 
-        var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = maxDepth });
-        try
+        // UTF-8 first: a JSON string holding invalid UTF-8 would make Databend reject the whole file.
+        if (!Utf8.IsValid(value))
         {
-            if (!reader.Read())
-            {
-                return Utf8.IsValid(value) ? ValueShape.Text : ValueShape.Binary;
-            }
-
-            first = reader.TokenType;
-            reader.Skip();
-            // A second top-level value makes the reader throw on Read().
-            while (reader.Read())
-            {
-            }
-
-            return ValueShape.Json;
+            return ValueShape.Binary;
         }
-        catch (JsonException)
+
+        return JsonSyntax.Check(value, maxDepth, out first) switch
         {
-            if (reader.CurrentDepth >= maxDepth - 1)
-            {
-                return ValueShape.TooDeep;
-            }
-
-            return Utf8.IsValid(value) ? ValueShape.Text : ValueShape.Binary;
-        }
+            JsonSyntax.Verdict.Valid => ValueShape.Json,
+            JsonSyntax.Verdict.TooDeep => ValueShape.TooDeep,
+            _ => ValueShape.Text,
+        };
     }
 
     private static string Describe(JsonTokenType token) => token switch
