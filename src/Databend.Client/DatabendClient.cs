@@ -152,7 +152,44 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Asks the server for a presigned upload request for <c>@stage/path</c> (<c>PRESIGN UPLOAD</c>).</summary>
-    public async Task<DatabendPresignedRequest> PresignUploadAsync(string stageName, string path, CancellationToken cancellationToken = default)
+    public Task<DatabendPresignedRequest> PresignUploadAsync(string stageName, string path, CancellationToken cancellationToken = default) =>
+        PresignAsync("UPLOAD", stageName, path, cancellationToken);
+
+    /// <summary>Asks the server for a presigned download request for <c>@stage/path</c> (<c>PRESIGN DOWNLOAD</c>).</summary>
+    public Task<DatabendPresignedRequest> PresignDownloadAsync(string stageName, string path, CancellationToken cancellationToken = default) =>
+        PresignAsync("DOWNLOAD", stageName, path, cancellationToken);
+
+    /// <summary>
+    /// Opens <c>@stage/path</c> for reading through a presigned download request. Dispose the
+    /// stream to release the connection.
+    /// </summary>
+    /// <exception cref="DatabendException">The storage answered with an error (404 when the file does not exist).</exception>
+    public async Task<Stream> OpenStageFileAsync(string stageName, string path, CancellationToken cancellationToken = default)
+    {
+        DatabendPresignedRequest presigned = await PresignDownloadAsync(stageName, path, cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(presigned.Method, presigned.Url);
+        foreach ((string name, string value) in presigned.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        HttpResponseMessage response = await _transport.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw new DatabendException(
+                    $"Download of @{stageName}/{path} from the presigned URL failed with HTTP {(int)response.StatusCode}: {Truncate(body)}",
+                    httpStatus: response.StatusCode,
+                    isTransient: (int)response.StatusCode >= 500 || (int)response.StatusCode == 429);
+            }
+        }
+
+        return new ResponseStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response);
+    }
+
+    private async Task<DatabendPresignedRequest> PresignAsync(string kind, string stageName, string path, CancellationToken cancellationToken)
     {
         string stage = DatabendSql.QuoteIdentifier(stageName, "The stage name").Trim('`');
         if (!DatabendSql.IsValidStagePath(path))
@@ -160,10 +197,10 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
             throw new ArgumentException($"The stage path '{path}' may only contain letters, digits and _ . / = - (and no '..').", nameof(path));
         }
 
-        DatabendResult result = await ExecuteAsync($"PRESIGN UPLOAD @{stage}/{path.TrimStart('/')}", cancellationToken).ConfigureAwait(false);
+        DatabendResult result = await ExecuteAsync($"PRESIGN {kind} @{stage}/{path.TrimStart('/')}", cancellationToken).ConfigureAwait(false);
         if (result.Rows.Count != 1)
         {
-            throw new DatabendException($"PRESIGN UPLOAD returned {result.Rows.Count} rows instead of 1.", queryId: result.QueryId);
+            throw new DatabendException($"PRESIGN {kind} returned {result.Rows.Count} rows instead of 1.", queryId: result.QueryId);
         }
 
         DatabendRow row = result.Rows[0];

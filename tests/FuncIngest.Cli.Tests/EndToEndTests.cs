@@ -53,6 +53,29 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task With_a_databend_internal_stage_init_doctor_run_and_verify_work_without_a_storage_account()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false, internalStage: true);
+        await kafka.ProduceAsync(bed.Topic, 2, 300, cancellationToken: Ct);
+
+        (int initExit, string initOutput) = await bed.CliAsync(Ct, "init");
+        (int doctorExit, string doctorOutput) = await bed.CliAsync(Ct, "doctor");
+        (int runExit, string runOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "2");
+        (int verifyExit, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+
+        Assert.True(initExit == 0, initOutput);
+        Assert.Contains("internal stage", initOutput, StringComparison.Ordinal);
+        Assert.True(doctorExit == 0, doctorOutput);
+        Assert.True(runExit == 0, runOutput);
+        Assert.True(verifyExit == 0, verifyOutput);
+        Assert.Contains("duplicates 0", verifyOutput, StringComparison.Ordinal);
+        using var client = new DatabendClient(bed.Databend.Dsn);
+        DatabendResult rows = await client.ExecuteAsync($"SELECT kpartition, koffset FROM {bed.Table}", Ct);
+        Assert.Equal(300, rows.Rows.Select(r => (r.GetInt64(0), r.GetInt64(1))).Distinct().Count());
+        Assert.Equal(300, rows.Rows.Count);
+    }
+
+    [Fact]
     public async Task Restarting_run_after_it_finished_loads_nothing_twice()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);

@@ -25,9 +25,11 @@ internal sealed class PipelineBed : IAsyncDisposable
 
     public string Table { get; }
 
-    public static async Task<PipelineBed> StartAsync(KafkaFixture kafka, AzuriteFixture azurite, int partitions, bool strictJson)
+    public static async Task<PipelineBed> StartAsync(KafkaFixture kafka, AzuriteFixture azurite, int partitions, bool strictJson, bool internalStage = false)
     {
-        DatabendTarget databend = await DatabendTarget.StartAsync();
+        // With an internal stage, the emulator keeps the stage's files in Azurite (a real server in its own storage).
+        DatabendTarget databend = await DatabendTarget.StartAsync(
+            internalStage && !DatabendTarget.UsesRealServer ? await azurite.CreateContainerAsync("databend", TestContext.Current.CancellationToken) : null);
         string topic = kafka.CreateTopic("e2e", partitions);
         string table = "e2e_" + Guid.NewGuid().ToString("N")[..10];
         string settingsFile = Path.Combine(Directory.CreateTempSubdirectory("funcingest-e2e-").FullName, "local.settings.json");
@@ -48,6 +50,12 @@ internal sealed class PipelineBed : IAsyncDisposable
             ["FuncIngest__Stage__LockDuration"] = "00:00:15",
             ["FuncIngest__Run__MaxBatchRecords"] = "137",
         };
+        if (internalStage)
+        {
+            values.Remove("StageConnectionString");
+            values["StageKind"] = "DatabendInternal";
+        }
+
         await File.WriteAllTextAsync(settingsFile, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
         return new PipelineBed(databend, topic, settingsFile, table);
     }

@@ -43,7 +43,15 @@ internal static class DoctorCommand
             }
 
             Report($"Kafka {settings.KafkaBrokerList}", CheckKafka(settings));
-            Report($"stage container '{settings.StageContainer}'", await CheckStageAsync(settings, cancellationToken));
+            if (settings.UsesInternalStage)
+            {
+                Report($"internal stage '{settings.Loader.StageName}'", await CheckInternalStageAsync(settings, cancellationToken));
+            }
+            else
+            {
+                Report($"stage container '{settings.StageContainer}'", await CheckStageAsync(settings, cancellationToken));
+            }
+
             Report("Databend", await CheckDatabendAsync(settings, cancellationToken));
             return problems == 0 ? ExitCodes.Ok : ExitCodes.ProblemFound;
         }));
@@ -96,6 +104,32 @@ internal static class DoctorCommand
         catch (Exception e) when (e is HttpRequestException or AggregateException or TimeoutException)
         {
             return $"cannot reach the storage endpoint ({e.GetBaseException().Message}); check StageConnectionString";
+        }
+    }
+
+    /// <summary>Writes, lists and removes a probe file through PRESIGN, as staging does.</summary>
+    private static async Task<string?> CheckInternalStageAsync(FuncIngestSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            FuncIngest.Staging.IStageStore store = Clients.Stage(settings);
+            string path = $"_doctor/{Guid.NewGuid():N}";
+            await using (FuncIngest.Staging.IStageUpload upload = await store.StartUploadAsync(path, cancellationToken))
+            {
+                await upload.Content.WriteAsync("probe"u8.ToArray(), cancellationToken);
+                await upload.CommitAsync(new Dictionary<string, string>(), cancellationToken);
+            }
+
+            await store.DeleteAsync(path, cancellationToken);
+            return null;
+        }
+        catch (DatabendException e)
+        {
+            return $"Databend answered {e.Message}; run `funcingest init` to create the stage, and check that this machine can reach the URLs PRESIGN returns";
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException)
+        {
+            return $"cannot reach Databend or its presigned URLs ({e.GetBaseException().Message})";
         }
     }
 

@@ -16,12 +16,15 @@ internal static class InitCommand
         {
             FuncIngestSettings settings = CliApplication.LoadSettings(parse);
             settings.Validate(kafka: false, databend: true, stage: true);
-            AzureBlobStageStore store = Clients.Stage(settings);
-            await store.EnsureContainerAsync(cancellationToken);
-            output.WriteLine($"stage container '{settings.StageContainer}': ready");
+            if (Clients.Stage(settings) is AzureBlobStageStore blobStage)
+            {
+                await blobStage.EnsureContainerAsync(cancellationToken);
+                output.WriteLine($"stage container '{settings.StageContainer}': ready");
+            }
+
             using DatabendClient client = Clients.Databend(settings)();
-            await DatabendSetup.EnsureAsync(client, settings.Staging, settings.Loader, settings.StageConnection(), cancellationToken);
-            output.WriteLine($"table '{settings.Staging.Table}' ({settings.Staging.Encoding.Mode} mode), ledger '{settings.Loader.LedgerTable}', stage '{settings.Loader.StageName}': ready");
+            await DatabendSetup.EnsureAsync(client, settings.Staging, settings.Loader, settings.StageConnectionForSetup(), cancellationToken);
+            output.WriteLine($"table '{settings.Staging.Table}' ({settings.Staging.Encoding.Mode} mode), ledger '{settings.Loader.LedgerTable}', {(settings.UsesInternalStage ? "internal " : string.Empty)}stage '{settings.Loader.StageName}': ready");
             return ExitCodes.Ok;
         }));
         return command;

@@ -21,7 +21,7 @@ internal static class StatusCommand
         {
             FuncIngestSettings settings = CliApplication.LoadSettings(parse);
             settings.Validate(kafka: true, databend: true, stage: true);
-            AzureBlobStageStore store = Clients.Stage(settings);
+            IStageStore store = Clients.Stage(settings);
             StageLayout layout = settings.Staging.Layout;
             var loader = new TableLoader(Clients.Databend(settings), store, settings.Staging, settings.Loader);
             Dictionary<(string, int), long> ledger = (await loader.ReadLedgerAsync(cancellationToken)).ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);

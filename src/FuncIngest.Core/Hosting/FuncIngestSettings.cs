@@ -40,6 +40,22 @@ public sealed class FuncIngestSettings
     /// <summary><c>DatabendDsn</c>: <c>databend://user:password@host:port/db?...</c>.</summary>
     public string? DatabendDsn { get; set; }
 
+    /// <summary>
+    /// <c>StageKind</c>: where staged files live. <c>AzureBlob</c> (default): a Blob container
+    /// Databend reads as an azblob stage. <c>DatabendInternal</c>: a Databend internal stage,
+    /// reached through PRESIGN (no storage account; see README for what it gives up).
+    /// </summary>
+    public string StageKind { get; set; } = AzureBlobStage;
+
+    /// <summary>True when <see cref="StageKind"/> is <c>DatabendInternal</c>.</summary>
+    public bool UsesInternalStage => string.Equals(StageKind, DatabendInternalStage, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The <see cref="StageKind"/> value of the Blob stage.</summary>
+    public const string AzureBlobStage = "AzureBlob";
+
+    /// <summary>The <see cref="StageKind"/> value of the Databend internal stage.</summary>
+    public const string DatabendInternalStage = "DatabendInternal";
+
     /// <summary><c>StageConnectionString</c>: the staging storage account (Databend's azblob stage needs its key).</summary>
     public string? StageConnectionString { get; set; }
 
@@ -75,6 +91,7 @@ public sealed class FuncIngestSettings
         settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
         settings.KafkaAuthenticationMode = configuration["KafkaAuthenticationMode"] ?? settings.KafkaAuthenticationMode;
         settings.StageContainer = configuration["StageContainer"] ?? settings.StageContainer;
+        settings.StageKind = configuration["StageKind"] ?? settings.StageKind;
         if (configuration["KafkaSessionTimeoutMs"] is { Length: > 0 } sessionTimeout)
         {
             settings.KafkaSessionTimeoutMs = int.TryParse(sessionTimeout, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ms) && ms > 0
@@ -126,8 +143,20 @@ public sealed class FuncIngestSettings
 
         if (stage)
         {
-            Require(nameof(StageConnectionString), StageConnectionString, "the staging storage account's connection string (with its key: Databend's azblob stage needs it)");
-            _ = StageConnection();
+            if (!string.Equals(StageKind, AzureBlobStage, StringComparison.OrdinalIgnoreCase) && !UsesInternalStage)
+            {
+                throw new FuncIngestConfigurationException(nameof(StageKind), $"'{StageKind}' is not {AzureBlobStage} or {DatabendInternalStage}.");
+            }
+
+            if (UsesInternalStage)
+            {
+                Require(nameof(DatabendDsn), DatabendDsn, "databend://user:password@host:port/database (the internal stage is reached through Databend)");
+            }
+            else
+            {
+                Require(nameof(StageConnectionString), StageConnectionString, "the staging storage account's connection string (with its key: Databend's azblob stage needs it)");
+                _ = StageConnection();
+            }
         }
     }
 
@@ -181,9 +210,18 @@ public sealed class FuncIngestSettings
         return config;
     }
 
-    /// <summary>The Blob stage store over <see cref="StageConnectionString"/> and <see cref="StageContainer"/>.</summary>
-    public AzureBlobStageStore CreateStageStore() =>
-        new(new Azure.Storage.Blobs.BlobContainerClient(StageConnectionString, StageContainer), Stage);
+    /// <summary>
+    /// The stage store <see cref="StageKind"/> names: the Blob container (<see cref="StageConnectionString"/>,
+    /// <see cref="StageContainer"/>) or the Databend internal stage <see cref="LoaderOptions.StageName"/>.
+    /// </summary>
+    /// <param name="databend">Makes Databend sessions, for the internal stage; default: a client per operation from <see cref="DatabendDsn"/>.</param>
+    public IStageStore CreateStageStore(Func<global::Databend.Client.DatabendClient>? databend = null) =>
+        UsesInternalStage
+            ? new DatabendStageStore(databend ?? (() => new global::Databend.Client.DatabendClient(DatabendDsn!)), Loader.StageName, Stage.LockTimeout)
+            : new AzureBlobStageStore(new Azure.Storage.Blobs.BlobContainerClient(StageConnectionString, StageContainer), Stage);
+
+    /// <summary>What <see cref="DatabendSetup.EnsureAsync"/> needs to create the stage: the azblob connection, or null for an internal stage.</summary>
+    public AzureStageConnection? StageConnectionForSetup() => UsesInternalStage ? null : StageConnection();
 
     /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/> (the endpoint from <see cref="LoaderOptions.StageEndpoint"/> when set).</summary>
     public AzureStageConnection StageConnection()

@@ -66,7 +66,7 @@ public sealed class IngestPipeline
         if (Settings.Loader.EnsureObjects && !_ensured.ContainsKey(table))
         {
             using DatabendClient client = _clients();
-            await DatabendSetup.EnsureAsync(client, staging, Settings.Loader, Settings.StageConnection(), cancellationToken).ConfigureAwait(false);
+            await DatabendSetup.EnsureAsync(client, staging, Settings.Loader, Settings.StageConnectionForSetup(), cancellationToken).ConfigureAwait(false);
             _ensured[table] = true;
         }
 

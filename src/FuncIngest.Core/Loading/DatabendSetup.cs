@@ -24,8 +24,17 @@ public static class DatabendSetup
             + $"CONNECTION = (ENDPOINT_URL = {DatabendSql.QuoteString(connection.EndpointUrl)} ACCOUNT_NAME = {DatabendSql.QuoteString(connection.AccountName)} ACCOUNT_KEY = {DatabendSql.QuoteString(connection.AccountKey)})";
     }
 
+    /// <summary>The DDL of an internal stage (files kept in Databend's own storage, reached through PRESIGN).</summary>
+    public static string InternalStageDdl(string stage) =>
+        $"CREATE STAGE IF NOT EXISTS {DatabendSql.QuoteIdentifier(stage, "The stage name")}";
+
     /// <summary>Creates table (raw mode only; in transform mode the user owns the table), ledger and stage. Safe to run twice.</summary>
-    public static async Task EnsureAsync(DatabendClient client, StagingOptions staging, LoaderOptions loader, AzureStageConnection connection, CancellationToken cancellationToken = default)
+    /// <param name="client">The session to run the DDL in.</param>
+    /// <param name="staging">The staging options (table and mode).</param>
+    /// <param name="loader">The loader options (ledger and stage names).</param>
+    /// <param name="connection">The Blob container for an azblob stage, or null for a Databend internal stage (<see cref="DatabendStageStore"/>).</param>
+    /// <param name="cancellationToken">Cancels the DDL.</param>
+    public static async Task EnsureAsync(DatabendClient client, StagingOptions staging, LoaderOptions loader, AzureStageConnection? connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(staging);
@@ -36,6 +45,6 @@ public static class DatabendSetup
         }
 
         await client.ExecuteAsync(LedgerDdl(loader.LedgerTable), cancellationToken).ConfigureAwait(false);
-        await client.ExecuteAsync(StageDdl(loader.StageName, connection), cancellationToken).ConfigureAwait(false);
+        await client.ExecuteAsync(connection is null ? InternalStageDdl(loader.StageName) : StageDdl(loader.StageName, connection), cancellationToken).ConfigureAwait(false);
     }
 }

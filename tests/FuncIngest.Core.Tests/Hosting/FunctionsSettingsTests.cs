@@ -42,12 +42,28 @@ public sealed class FunctionsSettingsTests
     [InlineData("FuncIngest:Loader:RunAttempts", "0", "FuncIngest:Loader:RunAttempts")]
     [InlineData("FuncIngest:Loader:StrandedAfter", "00:00:01", "FuncIngest:Loader:StrandedAfter")]
     [InlineData("KafkaTopics", "a,b", "KafkaTopics")]
+    [InlineData("StageKind", "S3", "StageKind")]
     public void A_missing_or_wrong_setting_stops_the_host_naming_it(string key, string? value, string named)
     {
         FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => Bind((key, value)).ValidateForFunctions("Plaintext"));
 
         Assert.Equal(named, e.Setting);
         Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_internal_stage_needs_no_storage_account_and_builds_a_databend_stage_store()
+    {
+        FuncIngestSettings blob = Bind();
+        FuncIngestSettings internalStage = Bind(("StageKind", "DatabendInternal"), ("StageConnectionString", null));
+
+        internalStage.ValidateForFunctions("Plaintext");
+        Assert.IsType<AzureBlobStageStore>(blob.CreateStageStore());
+        Assert.Equal(internalStage.Loader.StageName, Assert.IsType<DatabendStageStore>(internalStage.CreateStageStore()).StageName);
+        Assert.Null(internalStage.StageConnectionForSetup());
+        Assert.NotNull(blob.StageConnectionForSetup());
+        Assert.Equal("StageConnectionString",
+            Assert.Throws<FuncIngestConfigurationException>(() => Bind(("StageConnectionString", null)).ValidateForFunctions("Plaintext")).Setting);
     }
 
     [Fact]

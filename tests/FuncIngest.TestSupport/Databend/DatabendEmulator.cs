@@ -61,10 +61,11 @@ public sealed class DatabendEmulator : IAsyncDisposable
     public IReadOnlyList<string> ExecutedStatements => [.. _executed];
 
     /// <summary>Starts an emulator.</summary>
-    public static async Task<DatabendEmulator> StartAsync()
+    /// <param name="internalStorage">Where internal stages keep their files (an Azurite container); null: only external stages.</param>
+    public static async Task<DatabendEmulator> StartAsync(Azure.Storage.Blobs.BlobContainerClient? internalStorage = null)
     {
         var clock = new EmulatorClock();
-        var engine = new EmulatorEngine(clock);
+        var engine = new EmulatorEngine(clock) { InternalStorage = internalStorage };
         DatabendEmulator? emulator = null;
         (WebApplication app, Uri address) = await LoopbackKestrel.StartAsync(context => emulator!.HandleAsync(context)).ConfigureAwait(false);
         emulator = new DatabendEmulator(app, engine, clock, address);

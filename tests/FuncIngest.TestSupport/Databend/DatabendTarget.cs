@@ -19,10 +19,11 @@ public sealed class DatabendTarget : IAsyncDisposable
     public static bool UsesRealServer => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DATABEND_TEST_DSN"));
 
     /// <summary>Starts an emulator, or wraps the configured real server.</summary>
-    public static async Task<DatabendTarget> StartAsync() =>
+    /// <param name="internalStorage">For the emulator: where internal stages keep their files (a real server has its own storage).</param>
+    public static async Task<DatabendTarget> StartAsync(Azure.Storage.Blobs.BlobContainerClient? internalStorage = null) =>
         UsesRealServer
             ? new DatabendTarget(Environment.GetEnvironmentVariable("DATABEND_TEST_DSN")!, null)
-            : await StartEmulatorAsync().ConfigureAwait(false);
+            : await StartEmulatorAsync(internalStorage).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -33,9 +34,9 @@ public sealed class DatabendTarget : IAsyncDisposable
         }
     }
 
-    private static async Task<DatabendTarget> StartEmulatorAsync()
+    private static async Task<DatabendTarget> StartEmulatorAsync(Azure.Storage.Blobs.BlobContainerClient? internalStorage)
     {
-        DatabendEmulator emulator = await DatabendEmulator.StartAsync().ConfigureAwait(false);
+        DatabendEmulator emulator = await DatabendEmulator.StartAsync(internalStorage).ConfigureAwait(false);
         return new DatabendTarget(emulator.Dsn, emulator);
     }
 }

@@ -18,6 +18,13 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
     private readonly Dictionary<string, EmulatedStage> _stages = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>
+    /// Where internal stages keep their files (a container in Azurite), or null when internal
+    /// stages are not available. Databend keeps them under <c>stage/internal/{name}/</c> of its
+    /// own storage (databend tests/suites: presign tests copy to <c>.../stage/internal/presign_stage/</c>).
+    /// </summary>
+    public Azure.Storage.Blobs.BlobContainerClient? InternalStorage { get; set; }
+
     /// <summary>How long COPY remembers a loaded file (Databend setting load_file_metadata_expire_hours, default 24).</summary>
     public TimeSpan LoadHistoryExpiry { get; set; } = TimeSpan.FromHours(24);
 
@@ -278,6 +285,21 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             return await CopyAsync(txn, cursor, cancellationToken).ConfigureAwait(false);
         }
 
+        if (cursor.TryWord("PRESIGN"))
+        {
+            return Presign(cursor);
+        }
+
+        if (cursor.TryWord("LIST"))
+        {
+            return await ListAsync(cursor, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (cursor.TryWord("REMOVE"))
+        {
+            return await RemoveAsync(cursor, cancellationToken).ConfigureAwait(false);
+        }
+
         throw Unsupported(sql);
     }
 
@@ -373,9 +395,9 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             }
         }
 
-        if (url is null)
+        if (url is null && InternalStorage is null)
         {
-            throw new EmulatorException(1005, "the emulator supports only external azblob stages (CREATE STAGE ... URL='azblob://...')");
+            throw new EmulatorException(1005, "this emulator was started without internal storage, so it has only external azblob stages (CREATE STAGE ... URL='azblob://...')");
         }
 
         if (_stages.ContainsKey(name) && !orReplace)
@@ -383,8 +405,98 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             return ifNotExists ? StatementResult.Empty : throw new EmulatorException(2502, $"Stage '{name}' already exists");
         }
 
-        _stages[name] = EmulatedStage.Create(name, url, connection);
+        _stages[name] = url is null ? new EmulatedStage(name, InternalStorage!, $"stage/internal/{name}/") : EmulatedStage.Create(name, url, connection);
         return StatementResult.Empty;
+    }
+
+    /// <summary>
+    /// <c>PRESIGN [DOWNLOAD | UPLOAD] @stage/path [EXPIRE = n]</c>: one row (method, headers,
+    /// url) (Databend docs "PRESIGN"). Here the URL is an Azurite SAS URL, as a Databend on
+    /// Azure storage would give; an upload needs the header Azure's Put Blob requires.
+    /// </summary>
+    private StatementResult Presign(SqlCursor cursor)
+    {
+        bool upload = cursor.TryWord("UPLOAD");
+        if (!upload)
+        {
+            cursor.TryWord("DOWNLOAD");
+        }
+
+        (EmulatedStage stage, string path) = StageLocation(cursor);
+        TimeSpan expire = TimeSpan.FromSeconds(3600);
+        if (cursor.TryWord("EXPIRE"))
+        {
+            cursor.Symbol("=");
+            expire = TimeSpan.FromSeconds(int.Parse(cursor.Next().Text, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        cursor.End();
+        if (path.Length == 0 || path.EndsWith('/'))
+        {
+            throw new EmulatorException(1005, "PRESIGN needs a file path, not a folder");
+        }
+
+        Uri url = stage.Container.GetBlobClient(stage.Root + path).GenerateSasUri(
+            upload ? Azure.Storage.Sas.BlobSasPermissions.Create | Azure.Storage.Sas.BlobSasPermissions.Write : Azure.Storage.Sas.BlobSasPermissions.Read,
+            time.GetUtcNow() + expire);
+        return new StatementResult(
+            [("method", "String"), ("headers", "Variant"), ("url", "String")],
+            [[upload ? "PUT" : "GET", upload ? """{"x-ms-blob-type":"BlockBlob"}""" : "{}", url.ToString()]],
+            0);
+    }
+
+    /// <summary>
+    /// <c>LIST @stage[/path]</c>: name (relative to the stage root, as databend's list_stage
+    /// sqllogictests show), size, md5, last_modified, creator.
+    /// </summary>
+    private async Task<StatementResult> ListAsync(SqlCursor cursor, CancellationToken cancellationToken)
+    {
+        (EmulatedStage stage, string path) = StageLocation(cursor);
+        cursor.End();
+        var rows = new List<string?[]>();
+        await foreach (BlobItem item in stage.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, stage.Root + path, cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add([
+                item.Name[stage.Root.Length..],
+                (item.Properties.ContentLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                item.Properties.ContentHash is { } hash ? Convert.ToHexStringLower(hash) : null,
+                (item.Properties.LastModified ?? DateTimeOffset.MinValue).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff '+0000'", System.Globalization.CultureInfo.InvariantCulture),
+                null,
+            ]);
+        }
+
+        return new StatementResult([("name", "String"), ("size", "UInt64"), ("md5", "Nullable(String)"), ("last_modified", "String"), ("creator", "Nullable(String)")], rows, 0);
+    }
+
+    /// <summary><c>REMOVE @stage/path</c>: removes that file, or the files under that folder; nothing to remove is not an error.</summary>
+    private async Task<StatementResult> RemoveAsync(SqlCursor cursor, CancellationToken cancellationToken)
+    {
+        (EmulatedStage stage, string path) = StageLocation(cursor);
+        cursor.End();
+        string folder = path.Length == 0 || path.EndsWith('/') ? path : path + "/";
+        await foreach (BlobItem item in stage.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, stage.Root + path, cancellationToken).ConfigureAwait(false))
+        {
+            string name = item.Name[stage.Root.Length..];
+            if (name == path || name.StartsWith(folder, StringComparison.Ordinal))
+            {
+                await stage.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return StatementResult.Empty;
+    }
+
+    private (EmulatedStage Stage, string Path) StageLocation(SqlCursor cursor)
+    {
+        SqlToken reference = cursor.Next();
+        if (reference.Kind != SqlTokenKind.StageReference)
+        {
+            throw cursor.Unexpected("@stage/path");
+        }
+
+        string[] parts = reference.Text.Split('/', 2);
+        EmulatedStage stage = _stages.TryGetValue(parts[0], out EmulatedStage? s) ? s : throw new EmulatorException(2501, $"Unknown stage '{parts[0]}'");
+        return (stage, parts.Length > 1 ? parts[1] : string.Empty);
     }
 
     private StatementResult Select(Transaction txn, SqlCursor cursor)
