@@ -63,14 +63,15 @@ public sealed class DatabendStageStore : IStageStore
         var files = new Dictionary<string, (long Size, DateTimeOffset Modified)>(StringComparer.Ordinal);
         // LIST names files relative to the stage root, whatever the location's path
         // (databend tests/sqllogictests, list_stage: location '@data/parquet/multi_page/' lists
-        // 'parquet/multi_page/gen.py').
+        // 'parquet/multi_page/gen.py'). StagePath also accepts names relative to the location,
+        // so that a server doing that would not make staged files invisible.
         string location = prefix.Length == 0 ? $"@{_stage}" : $"@{_stage}/{RequireValidPath(prefix)}";
         using (DatabendClient client = _clientFactory())
         {
             DatabendResult listing = await client.ExecuteAsync($"LIST {location}", cancellationToken).ConfigureAwait(false);
             foreach (DatabendRow row in listing.Rows)
             {
-                string name = row.GetString(row.GetOrdinal("name"));
+                string name = StagePath(prefix, row.GetString(row.GetOrdinal("name")));
                 if (name.StartsWith(prefix, StringComparison.Ordinal))
                 {
                     files[name] = (row.GetInt64(row.GetOrdinal("size")), ParseTime(row["last_modified"]));
@@ -140,8 +141,14 @@ public sealed class DatabendStageStore : IStageStore
     private async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
     {
         using DatabendClient client = _clientFactory();
+        int slash = path.LastIndexOf('/');
+        string folder = slash < 0 ? string.Empty : path[..(slash + 1)];
         DatabendResult listing = await client.ExecuteAsync($"LIST @{_stage}/{path}", cancellationToken).ConfigureAwait(false);
-        return listing.Rows.Any(row => string.Equals(row.GetString(row.GetOrdinal("name")), path, StringComparison.Ordinal));
+        return listing.Rows.Any(row =>
+        {
+            string name = row.GetString(row.GetOrdinal("name"));
+            return string.Equals(name, path, StringComparison.Ordinal) || string.Equals(folder + name, path, StringComparison.Ordinal);
+        });
     }
 
     private async Task<IReadOnlyDictionary<string, string>> ReadMetadataAsync(string path, long size, DateTimeOffset modified, CancellationToken cancellationToken)
@@ -166,6 +173,18 @@ public sealed class DatabendStageStore : IStageStore
 
         _metadataCache[path] = (size, modified, metadata);
         return metadata;
+    }
+
+    /// <summary>A listed name as a path from the stage root: kept when it already is one, else taken as relative to the listed folder.</summary>
+    internal static string StagePath(string listedPrefix, string name)
+    {
+        if (name.StartsWith(listedPrefix, StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        int slash = listedPrefix.LastIndexOf('/');
+        return slash < 0 ? name : listedPrefix[..(slash + 1)] + name;
     }
 
     private static DateTimeOffset ParseTime(string? text) =>

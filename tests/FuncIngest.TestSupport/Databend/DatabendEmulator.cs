@@ -57,6 +57,13 @@ public sealed class DatabendEmulator : IAsyncDisposable
         set => _engine.LoadHistoryExpiry = value;
     }
 
+    /// <summary>Makes LIST name files relative to the listed folder (not Databend's documented behaviour), to test clients against either.</summary>
+    public bool ListNamesRelativeToLocation
+    {
+        get => _engine.ListNamesRelativeToLocation;
+        set => _engine.ListNamesRelativeToLocation = value;
+    }
+
     /// <summary>Every statement executed, in order (repeated query ids are not executed again).</summary>
     public IReadOnlyList<string> ExecutedStatements => [.. _executed];
 

@@ -25,6 +25,12 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
     /// </summary>
     public Azure.Storage.Blobs.BlobContainerClient? InternalStorage { get; set; }
 
+    /// <summary>
+    /// Not Databend's documented behaviour: LIST names files relative to the listed folder
+    /// instead of the stage root, to test that clients cope with either.
+    /// </summary>
+    public bool ListNamesRelativeToLocation { get; set; }
+
     /// <summary>How long COPY remembers a loaded file (Databend setting load_file_metadata_expire_hours, default 24).</summary>
     public TimeSpan LoadHistoryExpiry { get; set; } = TimeSpan.FromHours(24);
 
@@ -456,8 +462,9 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         var rows = new List<string?[]>();
         await foreach (BlobItem item in stage.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, stage.Root + path, cancellationToken).ConfigureAwait(false))
         {
+            string fromRoot = item.Name[stage.Root.Length..];
             rows.Add([
-                item.Name[stage.Root.Length..],
+                ListNamesRelativeToLocation ? fromRoot[(path.LastIndexOf('/') + 1)..] : fromRoot,
                 (item.Properties.ContentLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 item.Properties.ContentHash is { } hash ? Convert.ToHexStringLower(hash) : null,
                 (item.Properties.LastModified ?? DateTimeOffset.MinValue).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff '+0000'", System.Globalization.CultureInfo.InvariantCulture),
