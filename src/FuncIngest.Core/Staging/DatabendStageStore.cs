@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -66,16 +65,15 @@ public sealed class DatabendStageStore : IStageStore
         // 'parquet/multi_page/gen.py'). StagePath also accepts names relative to the location,
         // so that a server doing that would not make staged files invisible.
         string location = prefix.Length == 0 ? $"@{_stage}" : $"@{_stage}/{RequireValidPath(prefix)}";
-        using (DatabendClient client = _clientFactory())
+        // One session for the listing and the sidecar downloads that follow it.
+        using DatabendClient client = _clientFactory();
+        DatabendResult listing = await client.ExecuteAsync($"LIST {location}", cancellationToken).ConfigureAwait(false);
+        foreach (DatabendRow row in listing.Rows)
         {
-            DatabendResult listing = await client.ExecuteAsync($"LIST {location}", cancellationToken).ConfigureAwait(false);
-            foreach (DatabendRow row in listing.Rows)
+            string name = StagePath(prefix, row.GetString(row.GetOrdinal("name")));
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
             {
-                string name = StagePath(prefix, row.GetString(row.GetOrdinal("name")));
-                if (name.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    files[name] = (row.GetInt64(row.GetOrdinal("size")), ParseTime(row["last_modified"]));
-                }
+                files[name] = (row.GetInt64(row.GetOrdinal("size")), ParseTime(row["last_modified"]));
             }
         }
 
@@ -87,7 +85,7 @@ public sealed class DatabendStageStore : IStageStore
             }
 
             IReadOnlyDictionary<string, string> metadata = files.ContainsKey(name + MetadataSuffix)
-                ? await ReadMetadataAsync(name, size, modified, cancellationToken).ConfigureAwait(false)
+                ? await ReadMetadataAsync(client, name, size, modified, cancellationToken).ConfigureAwait(false)
                 : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             yield return new StagedObject(name, size, metadata, modified);
         }
@@ -138,9 +136,8 @@ public sealed class DatabendStageStore : IStageStore
         return new LocalLock(gate);
     }
 
-    private async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
+    private async Task<bool> ExistsAsync(DatabendClient client, string path, CancellationToken cancellationToken)
     {
-        using DatabendClient client = _clientFactory();
         int slash = path.LastIndexOf('/');
         string folder = slash < 0 ? string.Empty : path[..(slash + 1)];
         DatabendResult listing = await client.ExecuteAsync($"LIST @{_stage}/{path}", cancellationToken).ConfigureAwait(false);
@@ -151,7 +148,7 @@ public sealed class DatabendStageStore : IStageStore
         });
     }
 
-    private async Task<IReadOnlyDictionary<string, string>> ReadMetadataAsync(string path, long size, DateTimeOffset modified, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, string>> ReadMetadataAsync(DatabendClient client, string path, long size, DateTimeOffset modified, CancellationToken cancellationToken)
     {
         // Staged files are never rewritten in place, so a cached sidecar stays right while the
         // file's size and time are unchanged.
@@ -161,7 +158,7 @@ public sealed class DatabendStageStore : IStageStore
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        Stream stream = await OpenReadAsync(path + MetadataSuffix, cancellationToken).ConfigureAwait(false);
+        Stream stream = await client.OpenStageFileAsync(_stage, path + MetadataSuffix, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             using JsonDocument json = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -228,27 +225,27 @@ public sealed class DatabendStageStore : IStageStore
         {
             ArgumentNullException.ThrowIfNull(metadata);
             await _spool.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (await store.ExistsAsync(path, cancellationToken).ConfigureAwait(false))
+            using DatabendClient client = store._clientFactory();
+            if (await store.ExistsAsync(client, path, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
 
             // Metadata first: a data file that is visible always has its sidecar.
-            var buffer = new ArrayBufferWriter<byte>(256);
-            using (var writer = new Utf8JsonWriter(buffer))
+            using (var meta = new MemoryStream())
             {
-                writer.WriteStartObject();
-                foreach ((string key, string value) in metadata)
+                using (var writer = new Utf8JsonWriter(meta))
                 {
-                    writer.WriteString(key, value);
+                    writer.WriteStartObject();
+                    foreach ((string key, string value) in metadata)
+                    {
+                        writer.WriteString(key, value);
+                    }
+
+                    writer.WriteEndObject();
                 }
 
-                writer.WriteEndObject();
-            }
-
-            using DatabendClient client = store._clientFactory();
-            using (var meta = new MemoryStream(buffer.WrittenMemory.ToArray(), writable: false))
-            {
+                meta.Position = 0;
                 await client.UploadToStageAsync(store._stage, path + MetadataSuffix, meta, cancellationToken).ConfigureAwait(false);
             }
 
