@@ -305,10 +305,12 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         QueryRequestWriter.Write(request, sql, _session, Options);
         // While a transaction is open the session lives on one node; route there.
         string? sticky = _needSticky || TransactionState != DatabendTransactionState.AutoCommit ? _lastNodeId : null;
+        DatabendTransactionState stateBefore = TransactionState;
         QueryPage page;
+        int attempts;
         try
         {
-            page = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
+            (page, attempts) = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -317,8 +319,41 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
             throw;
         }
 
+        if (SessionLostOnReplay(attempts, page, sql, stateBefore))
+        {
+            // The transaction's outcome is unknown: the caller must start it again from BEGIN
+            // (and, after COMMIT, find out from its own data whether it committed).
+            TransactionState = DatabendTransactionState.Unknown;
+            throw new DatabendException(
+                $"Databend answered a resent statement from its first run without the session, so the transaction's state is unknown (query {queryId}); start the transaction again.",
+                queryId: queryId, isTransient: true);
+        }
+
         ThrowIfFailed(page, queryId, sql);
         return page;
+    }
+
+    /// <summary>
+    /// A start that had to be sent again may have been answered from the first run. Databend
+    /// then replays page 0 with <c>session: null</c> when the session equals the one that
+    /// query last sent (databendlabs/databend, src/query/service/src/servers/http/v1/http_query_handlers.rs,
+    /// "get retry to start query", and query/http_query.rs, <c>get_response_page</c> and
+    /// <c>last_session_conf</c>). The client never saw that session, so after BEGIN, COMMIT
+    /// or any statement inside a transaction it cannot know the transaction's state.
+    /// </summary>
+    private static bool SessionLostOnReplay(int attempts, QueryPage page, string sql, DatabendTransactionState stateBefore) =>
+        attempts > 1 && page.Session is null && (stateBefore != DatabendTransactionState.AutoCommit || IsTransactionControl(sql));
+
+    private static bool IsTransactionControl(string sql)
+    {
+        ReadOnlySpan<char> text = sql.AsSpan().TrimStart();
+        int end = text.IndexOfAny(' ', ';', '\n');
+        ReadOnlySpan<char> word = end < 0 ? text : text[..end];
+        return word.Equals("BEGIN", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("COMMIT", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("ROLLBACK", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("ABORT", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("START", StringComparison.OrdinalIgnoreCase);
     }
 
     private async Task<QueryPage> NextPageAsync(QueryPage current, string queryId, CancellationToken cancellationToken)
@@ -326,7 +361,7 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         try
         {
             // Pages live on the node that runs the query.
-            QueryPage next = await SendAsync(HttpMethod.Get, current.NextUri!, null, null, current.NodeId ?? _lastNodeId, cancellationToken).ConfigureAwait(false);
+            (QueryPage next, _) = await SendAsync(HttpMethod.Get, current.NextUri!, null, null, current.NodeId is { Length: > 0 } node ? node : _lastNodeId, cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(next, queryId, null);
             return next;
         }
@@ -337,10 +372,10 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<QueryPage> SendAsync(HttpMethod method, string uri, ReadOnlyMemory<byte>? content, string? queryId, string? sticky, CancellationToken cancellationToken)
+    private async Task<(QueryPage Page, int Attempts)> SendAsync(HttpMethod method, string uri, ReadOnlyMemory<byte>? content, string? queryId, string? sticky, CancellationToken cancellationToken)
     {
         using var body = new PooledBufferWriter();
-        await _transport.SendAsync(method, uri, content, queryId, sticky, body, cancellationToken).ConfigureAwait(false);
+        int attempts = await _transport.SendAsync(method, uri, content, queryId, sticky, body, cancellationToken).ConfigureAwait(false);
         QueryPage page;
         try
         {
@@ -352,12 +387,13 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         }
 
         ApplySession(page);
-        return page;
+        return (page, attempts);
     }
 
     private void ApplySession(QueryPage page)
     {
-        if (page.NodeId is not null)
+        // A start that failed before reaching a node answers node_id "": never route to "".
+        if (page.NodeId is { Length: > 0 })
         {
             _lastNodeId = page.NodeId;
         }

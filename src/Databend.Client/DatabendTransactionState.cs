@@ -14,4 +14,11 @@ public enum DatabendTransactionState
     /// COMMIT in this state with success but commits nothing, so it must be rolled back.
     /// </summary>
     Fail,
+
+    /// <summary>
+    /// Not a server state: a transaction statement was resent and answered without the session,
+    /// so the client cannot tell whether the transaction is open, failed or committed. Roll back
+    /// and start again; after a COMMIT, read your own data to learn whether it committed.
+    /// </summary>
+    Unknown,
 }

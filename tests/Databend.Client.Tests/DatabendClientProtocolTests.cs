@@ -68,7 +68,7 @@ public sealed class DatabendClientProtocolTests
     public async Task A_failed_state_with_error_throws_with_code_message_and_query_id()
     {
         await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
-        server.ReplyJson(DatabendResponses.Page("q-err", "Failed", nextUri: "final", error: (1025, "Unknown table 'nope'")));
+        server.ReplyJson(DatabendResponses.Page("q-err", "Failed", nextUri: "final", error: (1025, "Unknown table 'nope'", null)));
         await using var client = new DatabendClient(server.Dsn());
 
         DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync("SELECT * FROM nope", Ct));
@@ -205,7 +205,7 @@ public sealed class DatabendClientProtocolTests
         server.ReplyJson(DatabendResponses.Final("b"));
         // A failed statement inside the transaction: the session comes back in Fail
         // (tests/suites/1_stateful/09_http_handler test_txn_fail).
-        server.ReplyJson(DatabendResponses.Page("x", "Failed", error: (1006, "divided by zero"), session: DatabendResponses.Session("Fail")));
+        server.ReplyJson(DatabendResponses.Page("x", "Failed", error: (1006, "divided by zero", null), session: DatabendResponses.Session("Fail")));
         server.ReplyJson(DatabendResponses.Page("r", session: DatabendResponses.Session("AutoCommit")));
         server.ReplyJson(DatabendResponses.Final("r"));
         await using var client = new DatabendClient(server.Dsn());
@@ -227,7 +227,7 @@ public sealed class DatabendClientProtocolTests
     public async Task Conflicts_are_transient_and_flagged()
     {
         await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
-        server.ReplyJson(DatabendResponses.Page("c", "Failed", error: (4001, "UnresolvableConflict: table changed")));
+        server.ReplyJson(DatabendResponses.Page("c", "Failed", error: (4001, "UnresolvableConflict: table changed", null)));
         await using var client = new DatabendClient(server.Dsn());
 
         DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync("COMMIT", Ct));

@@ -50,7 +50,8 @@ internal sealed class DatabendTransport : IDisposable
     /// Retries transport failures and 429/502/503/504; throws <see cref="DatabendException"/>
     /// for everything else, with the server's error when the body carries one.
     /// </summary>
-    public async Task SendAsync(
+    /// <returns>How many attempts it took (above 1: the request was sent again, so the server may have answered a replay).</returns>
+    public async Task<int> SendAsync(
         HttpMethod method,
         string pathOrUri,
         ReadOnlyMemory<byte>? content,
@@ -83,7 +84,7 @@ internal sealed class DatabendTransport : IDisposable
 
                     if (response.IsSuccessStatusCode)
                     {
-                        return;
+                        return attempt;
                     }
 
                     status = response.StatusCode;

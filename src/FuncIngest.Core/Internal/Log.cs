@@ -24,4 +24,19 @@ internal static partial class Log
 
     [LoggerMessage(203, LogLevel.Warning, "Trimmed {Path} to offsets from {NextOffset}: the ledger shows its start already loaded")]
     public static partial void Trimmed(ILogger logger, string path, long nextOffset);
+
+    [LoggerMessage(204, LogLevel.Information, "Another loader holds the load lease of {Table}; it loads what is staged")]
+    public static partial void LoaderBusy(ILogger logger, string table);
+
+    [LoggerMessage(205, LogLevel.Warning, "Load transaction for {Table} lost a commit race (Databend {Code}; attempt {Attempt} of {Attempts}); planning again from the ledger in {DelayMs} ms")]
+    public static partial void LostCommitRace(ILogger logger, string table, int code, int attempt, int attempts, long delayMs);
+
+    [LoggerMessage(206, LogLevel.Warning, "Lost the load lease of {Table}; continuing (the ledger keeps concurrent loaders exactly-once)")]
+    public static partial void LeaseLost(ILogger logger, Exception exception, string table);
+
+    [LoggerMessage(207, LogLevel.Warning, "Could not delete {Path}; it is not needed any more")]
+    public static partial void CleanupFailed(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(208, LogLevel.Warning, "Databend refused the line of offset {Offset} in {Path}; dead-lettered it and loading the rest: {Error}")]
+    public static partial void LineRefused(ILogger logger, string path, long offset, string error);
 }

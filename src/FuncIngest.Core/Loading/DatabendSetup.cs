@@ -19,14 +19,24 @@ public static class DatabendSetup
     public static string StageDdl(string stage, AzureStageConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return $"CREATE STAGE IF NOT EXISTS {DatabendSql.QuoteIdentifier(stage, "The stage name")} "
+        return $"CREATE STAGE IF NOT EXISTS {StageIdentifier(stage)} "
             + $"URL = {DatabendSql.QuoteString($"azblob://{connection.Container}/")} "
             + $"CONNECTION = (ENDPOINT_URL = {DatabendSql.QuoteString(connection.EndpointUrl)} ACCOUNT_NAME = {DatabendSql.QuoteString(connection.AccountName)} ACCOUNT_KEY = {DatabendSql.QuoteString(connection.AccountKey)})";
     }
 
     /// <summary>The DDL of an internal stage (files kept in Databend's own storage, reached through PRESIGN).</summary>
     public static string InternalStageDdl(string stage) =>
-        $"CREATE STAGE IF NOT EXISTS {DatabendSql.QuoteIdentifier(stage, "The stage name")}";
+        $"CREATE STAGE IF NOT EXISTS {StageIdentifier(stage)}";
+
+    /// <summary>
+    /// A stage name as SQL: bare. Databend's grammar takes a stage name as a plain identifier
+    /// only, so a quoted one is a syntax error (databendlabs/databend: src/query/ast/src/parser/common.rs,
+    /// <c>stage_name</c> is <c>#plain_ident</c>). Names are validated as plain identifiers at start.
+    /// </summary>
+    public static string StageIdentifier(string stage) =>
+        DatabendSql.IsValidIdentifier(stage)
+            ? stage
+            : throw new ArgumentException($"The stage name '{stage}' must be a plain identifier (a letter or _, then letters, digits or _): Databend does not accept quoted stage names.", nameof(stage));
 
     /// <summary>Creates table (raw mode only; in transform mode the user owns the table), ledger and stage. Safe to run twice.</summary>
     /// <param name="client">The session to run the DDL in.</param>

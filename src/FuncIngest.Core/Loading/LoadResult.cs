@@ -17,6 +17,12 @@ public sealed class LoadResult
     /// <summary>Rows committed.</summary>
     public long RowsLoaded { get; set; }
 
+    /// <summary>Lines Databend refused while loading, moved to the dead-letter area: the file, the record's offset, Databend's message.</summary>
+    public List<(StageFileName File, long Offset, string Error)> DeadLettered { get; } = [];
+
+    /// <summary>True when another loader held the table's lease, so this call loaded nothing.</summary>
+    public bool Busy { get; set; }
+
     /// <summary>Transaction attempts that failed transiently and were retried.</summary>
     public int Retries { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Databend.Client;
 using FuncIngest.Internal;
 using FuncIngest.Staging;
@@ -10,20 +11,44 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FuncIngest.Loading;
 
 /// <summary>
-/// Loads one table's staged files exactly once. One loader per table must run at a time per
-/// host (the Functions app serializes it in a durable entity, <c>funcingest run</c> in-process);
-/// concurrent loaders on different hosts stay correct, because the ledger rows they both change
-/// make all but one commit fail with a conflict, and the retry finds the work done.
+/// Loads one table's staged files exactly once, with any number of loaders running at once
+/// (two <c>funcingest run</c> processes, a replaced orchestration, a sweep racing a batch).
+/// A per-table lease in the stage makes that rare; the ledger protocol below makes it harmless.
 /// </summary>
 /// <remarks>
-/// One transaction per pass: BEGIN; read the table's ledger rows; plan each file in offset order
-/// per partition (skip when its last offset is below the ledger's next offset, load it whole,
-/// or trim it to the offsets not yet loaded); COPY INTO with FORCE = TRUE (the ledger, not COPY's
-/// 24-hour load history, decides what is loaded); check every file loaded the rows it holds;
-/// REPLACE the ledger rows; commit only in txn_state Active; then delete the loaded files.
+/// <para>Databend's commit rule (databendlabs/databend: src/query/storages/fuse/src/retry/commit.rs
+/// and retry/diff.rs; src/query/storages/common/session/src/transaction.rs): reads are not
+/// pinned, a table's base is fixed by the transaction's first write to it, and at COMMIT the
+/// changes are merged onto the latest snapshot, failing with 4001 only when a segment the
+/// transaction rewrote is gone. Appends always merge. So a blind upsert of the ledger does not
+/// stop two loaders from committing the same offsets.</para>
+/// <para>One pass, for the partitions of up to <see cref="LoaderOptions.MaxFilesPerLoad"/> files:</para>
+/// <list type="number">
+/// <item>Outside the transaction, every partition gets a ledger row (INSERT of next_offset 0 where
+/// none was seen). Two loaders may both insert one: duplicates are tolerated, the largest
+/// next_offset of a key is its value.</item>
+/// <item>BEGIN, then UPDATE the partitions' ledger rows (updated_at only). This first write pins
+/// the ledger's base and rewrites every segment that holds those rows: from here on the
+/// transaction reads the ledger as of its base, and any other transaction that commits a change
+/// to those rows makes this COMMIT fail with 4001 (and the reverse).</item>
+/// <item>Read the ledger (pinned), plan each file in offset order per partition (skip when
+/// loaded, load it whole, or a trimmed copy of the offsets not yet loaded), COPY INTO with
+/// FORCE = TRUE (the ledger, not COPY's 24-hour load history, decides), check each file's row
+/// count, UPDATE the ledger rows to the new next offsets, COMMIT only in txn_state Active.</item>
+/// <item>4001, 2011, a lost reply or an unknown transaction state: retry from step 1. A retry
+/// re-reads the ledger, so a COMMIT that did land is found there and its files are skipped.</item>
+/// </list>
+/// <para>Errors: a COPY refused for a file's content (1046 BadBytes with the line, 1076) dead-letters
+/// that one line and loads the rest of the file; a file that cannot be read at all is quarantined.
+/// Anything else (storage credentials, a missing table, permissions) fails the pass with every
+/// file left staged.</para>
 /// </remarks>
 public sealed class TableLoader
 {
+    /// <summary>After this many lines of one file are refused in one pass, the file is quarantined instead.</summary>
+    public const int MaxRejectedLinesPerFile = 100;
+
+    private static readonly Regex s_badLine = new(@"at file '(?<file>[^']*)', line (?<line>\d+)", RegexOptions.CultureInvariant);
     private readonly Func<DatabendClient> _clientFactory;
     private readonly IStageStore _store;
     private readonly StagingOptions _staging;
@@ -69,53 +94,102 @@ public sealed class TableLoader
             total.Loaded.AddRange(pass.Loaded);
             total.Skipped.AddRange(pass.Skipped);
             total.Quarantined.AddRange(pass.Quarantined);
+            total.DeadLettered.AddRange(pass.DeadLettered);
             total.RowsLoaded += pass.RowsLoaded;
             total.Retries += pass.Retries;
-            if (!pass.MoreRemaining || pass.Loaded.Count + pass.Skipped.Count + pass.Quarantined.Count == 0)
+            total.Busy |= pass.Busy;
+            if (!pass.MoreRemaining || pass.Busy || pass.Loaded.Count + pass.Skipped.Count + pass.Quarantined.Count == 0)
             {
+                total.MoreRemaining = pass.MoreRemaining;
                 return total;
             }
         }
     }
 
     /// <summary>Loads up to <see cref="LoaderOptions.MaxFilesPerLoad"/> staged files in one transaction.</summary>
-    /// <exception cref="DatabendException">Databend stayed unreachable or conflicting through every attempt (transient: try again later; the files stay staged).</exception>
+    /// <exception cref="DatabendException">
+    /// Databend stayed unreachable or conflicting through every attempt (transient: try again later),
+    /// or refused for a reason that is not the files' content (an environment error: fix what the
+    /// message names). Either way the files stay staged.
+    /// </exception>
     public async Task<LoadResult> LoadPendingAsync(CancellationToken cancellationToken = default)
     {
         var result = new LoadResult();
-        List<PendingFile> pending = await ListPendingAsync(cancellationToken).ConfigureAwait(false);
-        if (pending.Count == 0)
+        IStageLock? lease = await TryLeaseAsync(cancellationToken).ConfigureAwait(false);
+        if (lease is null)
         {
+            // Another loader holds the table: it will load what is staged. Correctness does not
+            // depend on the lease, only the wasted work of two loaders racing does.
+            result.Busy = true;
+            result.MoreRemaining = true;
+            Log.LoaderBusy(_logger, _staging.Table);
             return result;
         }
 
-        List<PendingFile> batch = [.. pending.Take(_options.MaxFilesPerLoad)];
-        result.MoreRemaining = pending.Count > batch.Count;
-        await LoadBatchAsync(batch, result, cancellationToken).ConfigureAwait(false);
-        await RecordLagAsync(pending, cancellationToken).ConfigureAwait(false);
+        await using (lease.ConfigureAwait(false))
+        {
+            List<PendingFile> pending = await ListPendingAsync(cancellationToken).ConfigureAwait(false);
+            if (pending.Count == 0)
+            {
+                return result;
+            }
+
+            List<PendingFile> batch = [.. pending.Take(_options.MaxFilesPerLoad)];
+            result.MoreRemaining = pending.Count > batch.Count;
+            await LoadBatchAsync(batch, result, lease, cancellationToken).ConfigureAwait(false);
+            await RecordLagAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+
         Log.Loaded(_logger, result.Loaded.Count, result.RowsLoaded, _staging.Table, result.Skipped.Count);
         return result;
     }
 
-    /// <summary>The ledger rows of this table.</summary>
+    /// <summary>The ledger rows of this table, one per partition (duplicated rows count once, at their largest next offset).</summary>
     public async Task<IReadOnlyList<LedgerEntry>> ReadLedgerAsync(CancellationToken cancellationToken = default)
     {
         using DatabendClient client = _clientFactory();
-        return await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+        return [.. (await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false)).Select(e => new LedgerEntry(e.Key.Topic, e.Key.Partition, e.Value))];
     }
 
-    private async Task<IReadOnlyList<LedgerEntry>> ReadLedgerAsync(DatabendClient client, CancellationToken cancellationToken)
+    private async Task<Dictionary<(string Topic, int Partition), long>> ReadLedgerAsync(DatabendClient client, CancellationToken cancellationToken)
     {
         DatabendResult rows = await client.ExecuteAsync(
-            $"SELECT topic, kpartition, next_offset FROM {DatabendSql.QuoteIdentifier(_options.LedgerTable)} WHERE target_table = {DatabendSql.QuoteString(_staging.Table)}",
+            $"SELECT topic, kpartition, next_offset FROM {Ledger} WHERE target_table = {DatabendSql.QuoteString(_staging.Table)}",
             cancellationToken).ConfigureAwait(false);
-        return [.. rows.Rows.Select(r => new LedgerEntry(r.GetString(0), r.GetInt32(1), r.GetInt64(2)))];
+        var next = new Dictionary<(string, int), long>();
+        foreach (DatabendRow row in rows.Rows)
+        {
+            (string, int) key = (row.GetString(0), row.GetInt32(1));
+            long value = row.GetInt64(2);
+            next[key] = next.TryGetValue(key, out long seen) ? Math.Max(seen, value) : value;
+        }
+
+        return next;
+    }
+
+    private string Ledger => DatabendSql.QuoteIdentifier(_options.LedgerTable);
+
+    private async Task<IStageLock?> TryLeaseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _store.LockAsync(_layout.TableLoaderLock, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Updates the lag gauge: per partition, highest staged offset + 1 minus the ledger's next offset.</summary>
     private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken)
     {
-        Dictionary<(string, int), long> next = (await ReadLedgerAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
+        Dictionary<(string, int), long> next;
+        using (DatabendClient client = _clientFactory())
+        {
+            next = await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (IGrouping<(string Topic, int Partition), PendingFile> partition in pending.GroupBy(p => (p.Name.Topic, p.Name.Partition)))
         {
             long stagedHigh = partition.Max(p => p.Name.LastOffset) + 1;
@@ -139,13 +213,13 @@ public sealed class TableLoader
         return [.. files.OrderBy(f => f.Name.Topic, StringComparer.Ordinal).ThenBy(f => f.Name.Partition).ThenBy(f => f.Name.FirstOffset)];
     }
 
-    private async Task LoadBatchAsync(List<PendingFile> batch, LoadResult result, CancellationToken cancellationToken)
+    private async Task LoadBatchAsync(List<PendingFile> batch, LoadResult result, IStageLock lease, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                await LoadInTransactionAsync(batch, result, cancellationToken).ConfigureAwait(false);
+                await LoadInTransactionAsync(batch, result, lease, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (DatabendException e) when (e.IsTransient && attempt < _options.MaxTransactionAttempts && !cancellationToken.IsCancellationRequested)
@@ -153,92 +227,158 @@ public sealed class TableLoader
                 result.Retries++;
                 FuncIngestMetrics.TransactionRetries.Add(1);
                 TimeSpan delay = Backoff(attempt);
-                Log.LoadRetry(_logger, e, _staging.Table, attempt, _options.MaxTransactionAttempts, (long)delay.TotalMilliseconds);
+                if (e.IsConflict)
+                {
+                    Log.LostCommitRace(_logger, _staging.Table, e.ServerCode ?? 0, attempt, _options.MaxTransactionAttempts, (long)delay.TotalMilliseconds);
+                }
+                else
+                {
+                    Log.LoadRetry(_logger, e, _staging.Table, attempt, _options.MaxTransactionAttempts, (long)delay.TotalMilliseconds);
+                }
+
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
-            catch (PermanentLoadException) when (batch.Count > 1)
+            catch (BadLineException e) when (e.File.File.Rejected.Count < MaxRejectedLinesPerFile)
             {
-                // One bad file fails the whole COPY: load the files one by one to find it.
+                // One record Databend refuses costs that record, not its file (I7): dead-letter it
+                // and plan again without it. Not an attempt: every round removes one line.
+                await DeadLetterLineAsync(e, result, cancellationToken).ConfigureAwait(false);
+                attempt--;
+            }
+            catch (BadLineException e)
+            {
+                await QuarantineAsync(e.File.File, $"more than {MaxRejectedLinesPerFile} lines refused; last: {e.Message}", result, cancellationToken).ConfigureAwait(false);
+                batch.Remove(e.File.File);
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+
+                attempt--;
+            }
+            catch (BadFileException e) when (batch.Count > 1 && e.File is null)
+            {
+                // The failure does not say which file: load the files one by one to find it.
                 foreach (PendingFile file in batch)
                 {
-                    await LoadBatchAsync([file], result, cancellationToken).ConfigureAwait(false);
+                    await LoadBatchAsync([file], result, lease, cancellationToken).ConfigureAwait(false);
                 }
 
                 return;
             }
-            catch (PermanentLoadException e)
+            catch (BadFileException e)
             {
-                await QuarantineAsync(batch[0], e.Message, result, cancellationToken).ConfigureAwait(false);
-                return;
+                PendingFile bad = e.File ?? batch[0];
+                await QuarantineAsync(bad, e.Message, result, cancellationToken).ConfigureAwait(false);
+                batch.Remove(bad);
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+
+                attempt--;
             }
         }
     }
 
-    private async Task LoadInTransactionAsync(List<PendingFile> batch, LoadResult result, CancellationToken cancellationToken)
+    private async Task LoadInTransactionAsync(List<PendingFile> batch, LoadResult result, IStageLock lease, CancellationToken cancellationToken)
     {
-        var loaded = new List<StageFileName>();
-        var skipped = new List<StageFileName>();
+        await RenewAsync(lease, cancellationToken).ConfigureAwait(false);
+        var loaded = new List<PendingFile>();
+        var skipped = new List<PendingFile>();
         var trimmedCopies = new List<string>();
         long rows = 0;
-        using (DatabendClient client = _clientFactory())
+        try
         {
-            DatabendTransaction transaction = await client.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            using (DatabendClient client = _clientFactory())
             {
-                Dictionary<(string, int), long> next = (await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false))
-                    .ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
-                var changed = new Dictionary<(string Topic, int Partition), long>();
-                var copies = new List<(string Path, StageCompression Compression, long ExpectedRows, StageFileName File)>();
-                foreach (PendingFile file in batch)
-                {
-                    (string, int) key = (file.Name.Topic, file.Name.Partition);
-                    long nextOffset = next.GetValueOrDefault(key, -1);
-                    if (file.Name.LastOffset < nextOffset)
-                    {
-                        skipped.Add(file.Name);
-                        continue;
-                    }
+                // Loads write TIMESTAMP text ending in Z; parse it in UTC (a local zone would move
+                // times that fall in a daylight-saving gap).
+                await client.ExecuteAsync("SET timezone = 'UTC'", cancellationToken).ConfigureAwait(false);
+                var keys = batch.Select(f => (f.Name.Topic, f.Name.Partition)).Distinct().ToList();
+                await EnsureLedgerRowsAsync(client, keys, cancellationToken).ConfigureAwait(false);
+                string now = SqlTimestamp(_time.GetUtcNow());
 
-                    if (file.Name.FirstOffset >= nextOffset)
+                DatabendTransaction transaction = await client.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    // Step 2: the first write to the ledger pins its base and claims the rows.
+                    foreach (IGrouping<string, (string Topic, int Partition)> topic in keys.GroupBy(k => k.Topic))
                     {
-                        copies.Add((file.Name.Path, file.Name.Compression, LineCount(file), file.Name));
-                    }
-                    else
-                    {
-                        (string path, long kept) = await TrimAsync(file, nextOffset, cancellationToken).ConfigureAwait(false);
-                        trimmedCopies.Add(path);
-                        if (kept > 0)
+                        DatabendResult touched = await client.ExecuteAsync(
+                            $"UPDATE {Ledger} SET updated_at = {DatabendSql.QuoteString(now)} WHERE target_table = {DatabendSql.QuoteString(_staging.Table)} AND topic = {DatabendSql.QuoteString(topic.Key)} AND kpartition IN ({string.Join(", ", topic.Select(k => k.Partition.ToString(CultureInfo.InvariantCulture)))})",
+                            cancellationToken).ConfigureAwait(false);
+                        if ((touched.RowsUpdated ?? throw new DatabendException("Databend did not report how many ledger rows UPDATE changed (no 'number of rows updated' column); FuncIngest needs a server that does.")) < topic.Count())
                         {
-                            copies.Add((path, _staging.Compression, kept, file.Name));
+                            throw new DatabendException($"A ledger row of {_staging.Table}/{topic.Key} disappeared after it was created; planning again.", isTransient: true);
                         }
                     }
 
-                    next[key] = file.Name.LastOffset + 1;
-                    changed[(file.Name.Topic, file.Name.Partition)] = file.Name.LastOffset + 1;
-                    loaded.Add(file.Name);
-                }
+                    // Step 3: read as of the base, plan, copy, advance.
+                    Dictionary<(string Topic, int Partition), long> next = await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+                    var changed = new Dictionary<(string Topic, int Partition), long>();
+                    var copies = new List<Copy>();
+                    foreach (PendingFile file in batch)
+                    {
+                        (string, int) key = (file.Name.Topic, file.Name.Partition);
+                        long nextOffset = next.GetValueOrDefault(key, 0);
+                        if (file.Name.LastOffset < nextOffset)
+                        {
+                            skipped.Add(file);
+                            continue;
+                        }
 
-                foreach (IGrouping<StageCompression, (string Path, StageCompression Compression, long ExpectedRows, StageFileName File)> group in copies.GroupBy(c => c.Compression))
-                {
-                    rows += await CopyAsync(client, [.. group], cancellationToken).ConfigureAwait(false);
-                }
+                        if (file.Name.FirstOffset >= nextOffset && file.Rejected.Count == 0)
+                        {
+                            copies.Add(new Copy(file.Name.Path, file.Name.Compression, LineCount(file), file, null));
+                        }
+                        else
+                        {
+                            Copy trimmed = await TrimAsync(file, nextOffset, cancellationToken).ConfigureAwait(false);
+                            trimmedCopies.Add(trimmed.Path);
+                            if (trimmed.ExpectedRows > 0)
+                            {
+                                copies.Add(trimmed);
+                            }
+                        }
 
-                if (changed.Count > 0)
-                {
-                    string now = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
-                    string values = string.Join(", ", changed.Select(c =>
-                        $"({DatabendSql.QuoteString(_staging.Table)}, {DatabendSql.QuoteString(c.Key.Topic)}, {c.Key.Partition.ToString(CultureInfo.InvariantCulture)}, {c.Value.ToString(CultureInfo.InvariantCulture)}, {DatabendSql.QuoteString(now)})"));
-                    await client.ExecuteAsync(
-                        $"REPLACE INTO {DatabendSql.QuoteIdentifier(_options.LedgerTable)} (target_table, topic, kpartition, next_offset, updated_at) ON (target_table, topic, kpartition) VALUES {values}",
-                        cancellationToken).ConfigureAwait(false);
-                }
+                        next[key] = checked(file.Name.LastOffset + 1);
+                        changed[key] = next[key];
+                        loaded.Add(file);
+                    }
 
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (IGrouping<StageCompression, Copy> group in copies.GroupBy(c => c.Compression))
+                    {
+                        rows += await CopyAsync(client, [.. group], cancellationToken).ConfigureAwait(false);
+                    }
+
+                    foreach (((string topic, int partition), long nextOffset) in changed)
+                    {
+                        DatabendResult advanced = await client.ExecuteAsync(
+                            $"UPDATE {Ledger} SET next_offset = {nextOffset.ToString(CultureInfo.InvariantCulture)}, updated_at = {DatabendSql.QuoteString(now)} WHERE target_table = {DatabendSql.QuoteString(_staging.Table)} AND topic = {DatabendSql.QuoteString(topic)} AND kpartition = {partition.ToString(CultureInfo.InvariantCulture)}",
+                            cancellationToken).ConfigureAwait(false);
+                        if (advanced.RowsUpdated is not > 0)
+                        {
+                            throw new DatabendException($"The ledger row of {_staging.Table}/{topic}[{partition}] was not updated; planning again.", isTransient: true);
+                        }
+                    }
+
+                    await RenewAsync(lease, cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            // Trimmed copies are named per attempt; loaded or not, they are not needed again.
+            foreach (string trimmed in trimmedCopies)
+            {
+                await DeleteQuietlyAsync(trimmed).ConfigureAwait(false);
             }
         }
 
-        result.Loaded.AddRange(loaded);
-        result.Skipped.AddRange(skipped);
+        result.Loaded.AddRange(loaded.Select(f => f.Name));
+        result.Skipped.AddRange(skipped.Select(f => f.Name));
         result.RowsLoaded += rows;
         FuncIngestMetrics.LoadedFiles.Add(loaded.Count, new KeyValuePair<string, object?>("outcome", "loaded"));
         FuncIngestMetrics.LoadedFiles.Add(skipped.Count, new KeyValuePair<string, object?>("outcome", "skipped"));
@@ -246,19 +386,62 @@ public sealed class TableLoader
 
         // Committed: the files are in the table (or were already). Deleting them is cleanup; if
         // it fails, the next pass skips them by the ledger and deletes them then.
-        foreach (StageFileName file in loaded.Concat(skipped))
+        foreach (PendingFile file in loaded.Concat(skipped))
         {
-            await _store.DeleteAsync(file.Path, cancellationToken).ConfigureAwait(false);
-            await _store.DeleteAsync(file.Path + StageMetadata.SidecarSuffix, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (string trimmed in trimmedCopies)
-        {
-            await _store.DeleteAsync(trimmed, cancellationToken).ConfigureAwait(false);
+            await _store.DeleteAsync(file.Name.Path, cancellationToken).ConfigureAwait(false);
+            await _store.DeleteAsync(file.Name.Path + StageMetadata.SidecarSuffix, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<long> CopyAsync(DatabendClient client, List<(string Path, StageCompression Compression, long ExpectedRows, StageFileName File)> files, CancellationToken cancellationToken)
+    /// <summary>
+    /// Step 1, in autocommit statements: a ledger row for every partition, so the transaction's
+    /// first statement can claim existing rows. A row only appended inside the transaction would
+    /// merge with a concurrent one at COMMIT instead of conflicting.
+    /// </summary>
+    private async Task EnsureLedgerRowsAsync(DatabendClient client, List<(string Topic, int Partition)> keys, CancellationToken cancellationToken)
+    {
+        Dictionary<(string Topic, int Partition), long> existing = await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+        List<(string Topic, int Partition)> missing = [.. keys.Where(k => !existing.ContainsKey(k))];
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        string now = SqlTimestamp(_time.GetUtcNow());
+        string values = string.Join(", ", missing.Select(k =>
+            $"({DatabendSql.QuoteString(_staging.Table)}, {DatabendSql.QuoteString(k.Topic)}, {k.Partition.ToString(CultureInfo.InvariantCulture)}, 0, {DatabendSql.QuoteString(now)})"));
+        await client.ExecuteAsync(
+            $"INSERT INTO {Ledger} (target_table, topic, kpartition, next_offset, updated_at) VALUES {values}",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RenewAsync(IStageLock lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await lease.RenewAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Lost the lease (a long retry outlived it): another loader may start; the ledger
+            // protocol keeps both correct, so carry on.
+            Log.LeaseLost(_logger, e, _staging.Table);
+        }
+    }
+
+    private async Task DeleteQuietlyAsync(string path)
+    {
+        try
+        {
+            await _store.DeleteAsync(path, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.CleanupFailed(_logger, e, path);
+        }
+    }
+
+    private async Task<long> CopyAsync(DatabendClient client, List<Copy> files, CancellationToken cancellationToken)
     {
         string compression = files[0].Compression switch
         {
@@ -267,7 +450,7 @@ public sealed class TableLoader
             _ => "NONE",
         };
         string list = string.Join(", ", files.Select(f => DatabendSql.QuoteString(f.Path)));
-        string sql = $"COPY INTO {DatabendSql.QuoteIdentifier(_staging.Table)} FROM @{_options.StageName} FILES = ({list}) "
+        string sql = $"COPY INTO {DatabendSql.QuoteIdentifier(_staging.Table)} FROM @{DatabendSetup.StageIdentifier(_options.StageName)} FILES = ({list}) "
             + $"FILE_FORMAT = (TYPE = NDJSON COMPRESSION = {compression} MISSING_FIELD_AS = {_options.MissingFieldAs.ToUpperInvariant()}) ON_ERROR = ABORT FORCE = TRUE";
         long started = Stopwatch.GetTimestamp();
         DatabendResult result;
@@ -275,9 +458,9 @@ public sealed class TableLoader
         {
             result = await client.ExecuteAsync(sql, cancellationToken).ConfigureAwait(false);
         }
-        catch (DatabendException e) when (!e.IsTransient)
+        catch (DatabendException e) when (!e.IsTransient && e.ServerCode is BadBytesCode or InvalidCompressionDataCode)
         {
-            throw new PermanentLoadException($"COPY INTO {_staging.Table} failed (Databend error {e.ServerCode}): {e.Message}", e);
+            throw ContentError(e, files);
         }
         finally
         {
@@ -286,18 +469,18 @@ public sealed class TableLoader
 
         Dictionary<string, CopyFileResult> byFile = CopyFileResult.FromResult(result).ToDictionary(r => r.File, StringComparer.Ordinal);
         long rows = 0;
-        foreach ((string path, _, long expected, _) in files)
+        foreach (Copy copy in files)
         {
-            if (!byFile.TryGetValue(path, out CopyFileResult? loaded))
+            if (!byFile.TryGetValue(copy.Path, out CopyFileResult? loaded))
             {
                 // With FORCE = TRUE COPY loads every listed file; a missing one is a fault, and
                 // advancing the ledger past it would lose its rows.
-                throw new DatabendException($"COPY did not report file {path}; the transaction is abandoned so the ledger does not move past it.", isTransient: true);
+                throw new DatabendException($"COPY did not report file {copy.Path}; the transaction is abandoned so the ledger does not move past it.", isTransient: true);
             }
 
-            if (loaded.ErrorsSeen > 0 || loaded.RowsLoaded != expected)
+            if (loaded.ErrorsSeen > 0 || loaded.RowsLoaded != copy.ExpectedRows)
             {
-                throw new PermanentLoadException($"File {path} loaded {loaded.RowsLoaded} of {expected} rows with {loaded.ErrorsSeen} errors; first error (line {loaded.FirstErrorLine}): {loaded.FirstError}");
+                throw new BadFileException(copy.File, $"File {copy.Path} loaded {loaded.RowsLoaded} of {copy.ExpectedRows} rows with {loaded.ErrorsSeen} errors; first error (line {loaded.FirstErrorLine}): {loaded.FirstError}");
             }
 
             rows += loaded.RowsLoaded;
@@ -306,14 +489,119 @@ public sealed class TableLoader
         return rows;
     }
 
-    /// <summary>Writes a copy of the file holding only the lines at or after <paramref name="nextOffset"/>.</summary>
-    private async Task<(string Path, long Kept)> TrimAsync(PendingFile file, long nextOffset, CancellationToken cancellationToken)
+    /// <summary>
+    /// A COPY refused for content: 1046 BadBytes names the file and line in its detail
+    /// ("at file '...', line N", N from 0: databendlabs/databend src/common/storage/src/copy.rs,
+    /// FileParseErrorAtLine::to_error_code); 1076 InvalidCompressionData names no line.
+    /// </summary>
+    private static Exception ContentError(DatabendException e, List<Copy> files)
+    {
+        Match match = s_badLine.Match(e.Detail ?? string.Empty);
+        if (!match.Success)
+        {
+            match = s_badLine.Match(e.Message);
+        }
+
+        Copy? copy = null;
+        if (match.Success)
+        {
+            string named = match.Groups["file"].Value;
+            copy = files.FirstOrDefault(f => string.Equals(f.Path, named, StringComparison.Ordinal) || named.EndsWith("/" + f.Path, StringComparison.Ordinal) || f.Path.EndsWith("/" + named, StringComparison.Ordinal));
+        }
+        else if (files.Count == 1)
+        {
+            copy = files[0];
+        }
+
+        string reason = $"Databend error {e.ServerCode}: {e.Message}";
+        if (copy is not null && match.Success && e.ServerCode == BadBytesCode
+            && int.TryParse(match.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int line))
+        {
+            return new BadLineException(copy, line, reason, e);
+        }
+
+        return new BadFileException(copy?.File, reason, e);
+    }
+
+    /// <summary>Moves the refused line to the dead-letter area, with Databend's message as the reason.</summary>
+    private async Task DeadLetterLineAsync(BadLineException e, LoadResult result, CancellationToken cancellationToken)
+    {
+        PendingFile file = e.File.File;
+        (long offset, byte[] line) = await ReadLineAsync(e.File, e.Line, cancellationToken).ConfigureAwait(false);
+        var record = new Records.IngestRecord(file.Name.Topic, file.Name.Partition, offset, key: null, value: line);
+        StageFileName name = _layout.DeadLetterFile(file.Name.Topic, file.Name.Partition, offset, offset);
+        using var encoder = new Ndjson.NdjsonRecordEncoder(_staging.Encoding, _time.GetUtcNow());
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        encoder.WriteDeadLetter(record, Ndjson.RejectReason.RefusedByDatabend, e.Message, _time.GetUtcNow(), buffer);
+        IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
+        await using (upload.ConfigureAwait(false))
+        {
+            await upload.Content.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            string at = offset.ToString(CultureInfo.InvariantCulture);
+            // Already there: an earlier pass dead-lettered this line and crashed before COMMIT.
+            await upload.CommitAsync(
+                new Dictionary<string, string>
+                {
+                    [StageMetadata.FirstOffset] = at,
+                    [StageMetadata.LastOffset] = at,
+                    [StageMetadata.LineCount] = "1",
+                    [StageMetadata.LineOffsets] = at,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        file.Rejected.Add(offset);
+        result.DeadLettered.Add((file.Name, offset, e.Message));
+        FuncIngestMetrics.StagedRecords.Add(1, new KeyValuePair<string, object?>("outcome", "dead_lettered_at_load"));
+        Log.LineRefused(_logger, file.Name.Path, offset, e.Message);
+    }
+
+    /// <summary>The offset and text of line <paramref name="line"/> (from 0) of a file as it was copied.</summary>
+    private async Task<(long Offset, byte[] Line)> ReadLineAsync(Copy copy, int line, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<long> offsets = copy.Offsets ?? [.. StageFiles.Offsets(await StageFiles.ReadLineOffsetsAsync(_store, copy.File.Staged, cancellationToken).ConfigureAwait(false))];
+        if (line < 0 || line >= offsets.Count)
+        {
+            throw new BadFileException(copy.File, $"Databend refused line {line} of {copy.Path}, which has {offsets.Count} lines.");
+        }
+
+        Stream source = StageFiles.Decompress(await _store.OpenReadAsync(copy.Path, cancellationToken).ConfigureAwait(false), copy.Compression);
+        await using (source.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(source, Encoding.UTF8);
+            for (int i = 0; ; i++)
+            {
+                string text = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new BadFileException(copy.File, $"{copy.Path} has fewer lines than its offsets metadata lists.");
+                if (i == line)
+                {
+                    return (offsets[line], Encoding.UTF8.GetBytes(text));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a copy of the file holding only the lines at or after <paramref name="nextOffset"/>
+    /// that Databend has not refused. Named per attempt: the lines kept depend on the attempt.
+    /// </summary>
+    private async Task<Copy> TrimAsync(PendingFile file, long nextOffset, CancellationToken cancellationToken)
     {
         Log.Trimmed(_logger, file.Name.Path, nextOffset);
-        OffsetRanges lineOffsets = await StageFiles.ReadLineOffsetsAsync(_store, file.Staged, cancellationToken).ConfigureAwait(false);
-        var trimmedName = new StageFileName(TrimmedPrefix, _layout.Table, file.Name.Topic, file.Name.Partition, Math.Max(nextOffset, file.Name.FirstOffset), file.Name.LastOffset, _staging.Compression);
-        long kept = 0;
-        IStageUpload upload = await _store.StartUploadAsync(trimmedName.Path, cancellationToken).ConfigureAwait(false);
+        OffsetRanges lineOffsets;
+        try
+        {
+            lineOffsets = await StageFiles.ReadLineOffsetsAsync(_store, file.Staged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or OverflowException)
+        {
+            throw new BadFileException(file, $"File {file.Name.Path} has unreadable offsets metadata: {e.Message}");
+        }
+
+        string extension = StageFileName.ExtensionOf(_staging.Compression);
+        string path = string.Create(CultureInfo.InvariantCulture, $"{TrimmedPrefix}/{_layout.Table}/{file.Name.Topic}/{file.Name.Partition}/{Math.Max(nextOffset, file.Name.FirstOffset):D20}-{file.Name.LastOffset:D20}-{Guid.NewGuid():N}{extension}");
+        var kept = new List<long>();
+        IStageUpload upload = await _store.StartUploadAsync(path, cancellationToken).ConfigureAwait(false);
         await using (upload.ConfigureAwait(false))
         {
             Stream source = StageFiles.Decompress(await _store.OpenReadAsync(file.Name.Path, cancellationToken).ConfigureAwait(false), file.Name.Compression);
@@ -326,11 +614,11 @@ public sealed class TableLoader
                     foreach (long offset in StageFiles.Offsets(lineOffsets))
                     {
                         string? line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
-                            ?? throw new PermanentLoadException($"File {file.Name.Path} has fewer lines than its offsets metadata lists.");
-                        if (offset >= nextOffset)
+                            ?? throw new BadFileException(file, $"File {file.Name.Path} has fewer lines than its offsets metadata lists.");
+                        if (offset >= nextOffset && !file.Rejected.Contains(offset))
                         {
                             await output.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken).ConfigureAwait(false);
-                            kept++;
+                            kept.Add(offset);
                         }
                     }
                 }
@@ -343,11 +631,10 @@ public sealed class TableLoader
                 }
             }
 
-            // An existing trimmed copy comes from an earlier attempt: same lines.
-            await upload.CommitAsync(new Dictionary<string, string> { [StageMetadata.LineCount] = kept.ToString(CultureInfo.InvariantCulture) }, cancellationToken).ConfigureAwait(false);
+            await upload.CommitAsync(new Dictionary<string, string> { [StageMetadata.LineCount] = kept.Count.ToString(CultureInfo.InvariantCulture) }, cancellationToken).ConfigureAwait(false);
         }
 
-        return (trimmedName.Path, kept);
+        return new Copy(path, _staging.Compression, kept.Count, file, kept);
     }
 
     private async Task QuarantineAsync(PendingFile file, string error, LoadResult result, CancellationToken cancellationToken)
@@ -379,7 +666,9 @@ public sealed class TableLoader
     private static long LineCount(PendingFile file) =>
         file.Staged.Metadata.TryGetValue(StageMetadata.LineCount, out string? count) && long.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out long lines)
             ? lines
-            : throw new PermanentLoadException($"Staged file {file.Name.Path} has no {StageMetadata.LineCount} metadata.");
+            : throw new BadFileException(file, $"Staged file {file.Name.Path} has no {StageMetadata.LineCount} metadata.");
+
+    private static string SqlTimestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 
     private TimeSpan Backoff(int attempt)
     {
@@ -387,14 +676,35 @@ public sealed class TableLoader
         return TimeSpan.FromMilliseconds((ms / 2) + (Random.Shared.NextDouble() * ms / 2));
     }
 
-    private sealed record PendingFile(StageFileName Name, StagedObject Staged);
+    // Databend's data errors (src/common/exception/src/exception_code.rs): BadBytes and
+    // InvalidCompressionData are what a file's content causes; every other code is not the data's fault.
+    private const int BadBytesCode = 1046;
+    private const int InvalidCompressionDataCode = 1076;
 
-    /// <summary>A failure that retrying the same transaction cannot fix (bad file content, schema mismatch).</summary>
-    private sealed class PermanentLoadException : Exception
+    private sealed class PendingFile(StageFileName name, StagedObject staged)
     {
-        public PermanentLoadException(string message, Exception? inner = null)
-            : base(message, inner)
-        {
-        }
+        public StageFileName Name { get; } = name;
+
+        public StagedObject Staged { get; } = staged;
+
+        /// <summary>Offsets of lines Databend refused in this pass (dead-lettered; left out of the copy).</summary>
+        public HashSet<long> Rejected { get; } = [];
+    }
+
+    /// <summary>One file given to COPY: the staged file itself or a trimmed copy of it (with the offsets of its lines).</summary>
+    private sealed record Copy(string Path, StageCompression Compression, long ExpectedRows, PendingFile File, IReadOnlyList<long>? Offsets);
+
+    /// <summary>A file whose content COPY cannot load at all (null: COPY did not say which).</summary>
+    private sealed class BadFileException(PendingFile? file, string message, Exception? inner = null) : Exception(message, inner)
+    {
+        public PendingFile? File { get; } = file;
+    }
+
+    /// <summary>One line Databend refused (line counted from 0 in the copied file).</summary>
+    private sealed class BadLineException(Copy file, int line, string message, Exception inner) : Exception(message, inner)
+    {
+        public Copy File { get; } = file;
+
+        public int Line { get; } = line;
     }
 }

@@ -26,4 +26,11 @@ public enum RejectReason
 
     /// <summary>Key, value and headers together exceed the record size limit.</summary>
     TooLarge,
+
+    /// <summary>
+    /// Staged, but Databend refused the line at load time (for example a value that does not fit
+    /// its column in transform mode). The dead letter's value holds the staged line; its detail
+    /// holds Databend's message.
+    /// </summary>
+    RefusedByDatabend,
 }

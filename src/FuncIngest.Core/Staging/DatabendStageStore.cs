@@ -116,7 +116,16 @@ public sealed class DatabendStageStore : IStageStore
     public async Task DeleteAsync(string path, CancellationToken cancellationToken = default)
     {
         RequireValidPath(path);
-        // REMOVE of a missing file succeeds (it removes what matches, possibly nothing).
+        if (path.EndsWith('/'))
+        {
+            throw new ArgumentException($"'{path}' names a folder; DeleteAsync removes one file.", nameof(path));
+        }
+
+        // REMOVE removes every file whose name starts with the path, as a string prefix
+        // (databendlabs/databend: src/query/service/src/interpreters/interpreter_user_stage_remove.rs).
+        // Our names are fixed-width ({first:D20}-{last:D20}), so the only files a file's path is
+        // a prefix of are its own sidecars, which go with it. The second REMOVE is kept for a
+        // server that matches exact names. REMOVE of a missing file succeeds.
         using DatabendClient client = _clientFactory();
         await client.ExecuteAsync($"REMOVE @{_stage}/{path}", cancellationToken).ConfigureAwait(false);
         await client.ExecuteAsync($"REMOVE @{_stage}/{path}{MetadataSuffix}", cancellationToken).ConfigureAwait(false);

@@ -53,5 +53,8 @@ public sealed class StageLayout
     public string PartitionLock(string topic, int partition) =>
         string.Create(CultureInfo.InvariantCulture, $"{Join("_locks")}/{Table}/{topic}/{partition}");
 
+    /// <summary>The lease name of the table's loader (one loader at a time, across processes, where the stage has leases).</summary>
+    public string TableLoaderLock => $"{Join("_locks")}/{Table}.loader";
+
     private string Join(string area) => Prefix.Length == 0 ? area : $"{Prefix}/{area}";
 }

@@ -146,7 +146,13 @@ public sealed class DatabendEmulator : IAsyncDisposable
         string queryId = context.Request.Headers["X-DATABEND-QUERY-ID"].ToString() is { Length: > 0 } header ? header : Guid.NewGuid().ToString("N");
         if (_results.TryGetValue(queryId, out List<string>? previous))
         {
-            await WriteJsonAsync(context, 200, previous[0]).ConfigureAwait(false);
+            // A start with a query id still registered is answered from the first run's page 0
+            // ("get retry to start query", http_query_handlers.rs), and its session is null
+            // because it equals the one that query already sent (http_query.rs,
+            // get_response_page, last_session_conf).
+            JsonNode replay = JsonNode.Parse(previous[0])!;
+            replay["session"] = null;
+            await WriteJsonAsync(context, 200, replay.ToJsonString()).ConfigureAwait(false);
             return;
         }
 
@@ -164,6 +170,9 @@ public sealed class DatabendEmulator : IAsyncDisposable
             case DatabendFaultKind.Delay:
                 await Task.Delay(fault.Delay, context.RequestAborted).ConfigureAwait(false);
                 break;
+            case DatabendFaultKind.Hook:
+                await fault.BeforeExecute!().ConfigureAwait(false);
+                break;
         }
 
         List<string> pages;
@@ -174,7 +183,7 @@ public sealed class DatabendEmulator : IAsyncDisposable
                 session.TxnState = "Fail";
             }
 
-            pages = [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (fault.Code, fault.Message), nodeId: NodeId)];
+            pages = [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (fault.Code, fault.Message, null), nodeId: NodeId)];
         }
         else
         {
@@ -201,7 +210,7 @@ public sealed class DatabendEmulator : IAsyncDisposable
         }
         catch (EmulatorException e)
         {
-            return [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (e.Code, e.Message), nodeId: NodeId)];
+            return [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (e.Code, e.Message, e.Detail), nodeId: NodeId)];
         }
 
         var pages = new List<string>();

@@ -26,4 +26,7 @@ public sealed class DatabendFault
 
     /// <summary>Wait for <see cref="DatabendFaultKind.Delay"/>.</summary>
     public TimeSpan Delay { get; init; }
+
+    /// <summary>What <see cref="DatabendFaultKind.Hook"/> awaits before the statement runs.</summary>
+    public Func<Task>? BeforeExecute { get; init; }
 }

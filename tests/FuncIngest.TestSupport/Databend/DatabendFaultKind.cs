@@ -17,4 +17,7 @@ public enum DatabendFaultKind
 
     /// <summary>Execute (and commit, for COMMIT or an autocommit statement), then drop the connection: the reply is lost.</summary>
     DropAfterExecute,
+
+    /// <summary>Await <see cref="DatabendFault.BeforeExecute"/>, then execute normally: lets a test interleave sessions statement by statement.</summary>
+    Hook,
 }

@@ -42,7 +42,7 @@ public static class DatabendResponses
         IEnumerable<string?[]>? data = null,
         string? nextUri = "final",
         JsonObject? session = null,
-        (int Code, string Message)? error = null,
+        (int Code, string Message, string? Detail)? error = null,
         string nodeId = "node-1",
         long writeRows = 0,
         bool withSession = true)
@@ -60,7 +60,7 @@ public static class DatabendResponses
             ["node_id"] = nodeId,
             ["state"] = state,
             ["session"] = withSession ? session ?? Session() : null,
-            ["error"] = error is { } e ? new JsonObject { ["code"] = e.Code, ["message"] = e.Message, ["detail"] = string.Empty } : null,
+            ["error"] = error is { } e ? new JsonObject { ["code"] = e.Code, ["message"] = e.Message, ["detail"] = e.Detail } : null,
             ["warnings"] = new JsonArray(),
             ["has_result_set"] = schema is not null,
             ["schema"] = new JsonArray([.. (schema ?? []).Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type })]),

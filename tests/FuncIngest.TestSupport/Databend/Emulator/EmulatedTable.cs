@@ -1,8 +1,8 @@
 namespace FuncIngest.TestSupport.Databend.Emulator;
 
 /// <summary>
-/// A committed table. Rows are never changed in place: a commit installs a new list, so a
-/// transaction's snapshot is just the list it saw at BEGIN.
+/// A committed table: its latest snapshot, a list of immutable segments. A commit installs a
+/// new list; segments are never changed in place.
 /// </summary>
 internal sealed class EmulatedTable(string name, List<EmulatedColumn> columns)
 {
@@ -10,7 +10,9 @@ internal sealed class EmulatedTable(string name, List<EmulatedColumn> columns)
 
     public List<EmulatedColumn> Columns { get; } = columns;
 
-    public IReadOnlyList<object?[]> Rows { get; set; } = [];
+    public IReadOnlyList<EmulatedSegment> Segments { get; set; } = [];
+
+    public IReadOnlyList<object?[]> Rows => [.. Segments.SelectMany(s => s.Rows)];
 
     /// <summary>Bumped by every commit that changed the table.</summary>
     public long Version { get; set; }

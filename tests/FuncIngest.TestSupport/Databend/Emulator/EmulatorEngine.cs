@@ -120,61 +120,58 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         }
     }
 
-    private Transaction NewTransaction()
-    {
-        var txn = new Transaction();
-        foreach (EmulatedTable table in _tables.Values)
-        {
-            txn.Snapshot[table.Name] = (table.Rows, table.Version);
-        }
+    private static Transaction NewTransaction() => new();
 
-        return txn;
-    }
-
+    /// <summary>The table as the transaction writes it; the first write fixes its base at the latest commit.</summary>
     private static TxnTable Touch(Transaction txn, EmulatedTable table)
     {
         if (!txn.Tables.TryGetValue(table.Name, out TxnTable? state))
         {
-            (IReadOnlyList<object?[]> rows, long version) = txn.Snapshot.TryGetValue(table.Name, out var snap) ? snap : (table.Rows, table.Version);
-            state = new TxnTable(version, [.. rows]);
+            state = new TxnTable(table.Segments);
             txn.Tables[table.Name] = state;
         }
 
         return state;
     }
 
-    private static IReadOnlyList<object?[]> Visible(Transaction txn, EmulatedTable table) =>
-        txn.Tables.TryGetValue(table.Name, out TxnTable? state) ? state.Rows
-        : txn.Snapshot.TryGetValue(table.Name, out var snap) ? snap.Rows : table.Rows;
+    /// <summary>What a statement reads: the transaction's own version of a table it wrote, else the latest commit (reads are not pinned).</summary>
+    private static IEnumerable<object?[]> Visible(Transaction txn, EmulatedTable table) =>
+        txn.Tables.TryGetValue(table.Name, out TxnTable? state) ? state.Rows : table.Rows;
 
     /// <summary>
-    /// Optimistic commit. Appends merge with whatever committed meanwhile; a table the
-    /// transaction mutated (REPLACE/DELETE) must be unchanged since the transaction read it,
-    /// or the commit fails with 4001 UnresolvableConflict and nothing is committed (Databend
-    /// ErrorCode 4001; its fuse engine retries appends but cannot merge conflicting mutations).
+    /// Databend's commit rule (databendlabs/databend: src/query/storages/fuse/src/retry/commit.rs,
+    /// <c>commit_with_backoff</c> and <c>try_rebuild_req</c>; retry/diff.rs, <c>SegmentsDiff</c>):
+    /// each table's change is the difference between its base and the transaction's segments
+    /// (segments replaced or removed, segments added), computed once. If the table moved on
+    /// since the base, the change is applied to the latest snapshot, and the commit fails with
+    /// 4001 UnresolvableConflict only when a segment it replaced or removed is no longer there.
+    /// Appends always merge. So two transactions that REPLACE a key absent from their base
+    /// both commit, while two that UPDATE one existing row from the same base cannot.
     /// </summary>
     private async Task CommitAsync(Transaction txn, CancellationToken cancellationToken)
     {
+        var plans = new List<(EmulatedTable Table, HashSet<long> Removed, List<EmulatedSegment> Added)>();
         foreach ((string name, TxnTable state) in txn.Tables)
         {
             EmulatedTable table = Table(name);
-            if (state.Mutated && table.Version != state.BaseVersion)
+            var current = state.Segments.Select(s => s.Id).ToHashSet();
+            var baseIds = state.BaseSegments.Select(s => s.Id).ToHashSet();
+            var removed = baseIds.Where(id => !current.Contains(id)).ToHashSet();
+            List<EmulatedSegment> added = [.. state.Segments.Where(s => !baseIds.Contains(s.Id))];
+            var latest = table.Segments.Select(s => s.Id).ToHashSet();
+            if (removed.Any(id => !latest.Contains(id)))
             {
-                throw new EmulatorException(4001, $"UnresolvableConflict: table {name} was changed by a concurrent transaction");
+                throw new EmulatorException(4001, $"Unresolvable conflict detected for table {name}");
             }
+
+            plans.Add((table, removed, added));
         }
 
-        foreach ((string name, TxnTable state) in txn.Tables)
+        foreach ((EmulatedTable table, HashSet<long> removed, List<EmulatedSegment> added) in plans)
         {
-            EmulatedTable table = Table(name);
-            if (state.Mutated)
+            if (removed.Count > 0 || added.Count > 0)
             {
-                table.Rows = state.Rows;
-                table.Version++;
-            }
-            else if (state.Appended.Count > 0)
-            {
-                table.Rows = [.. table.Rows, .. state.Appended];
+                table.Segments = [.. added, .. table.Segments.Where(s => !removed.Contains(s.Id))];
                 table.Version++;
             }
         }
@@ -218,7 +215,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             }
 
             bool ifExists = cursor.TryWords("IF", "EXISTS");
-            string name = cursor.TableName();
+            string name = isTable ? cursor.TableName() : cursor.StageName();
             cursor.End();
             bool removed = isTable ? _tables.Remove(name) : _stages.Remove(name);
             if (!removed && !ifExists)
@@ -273,16 +270,20 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             return Insert(txn, cursor, replaceKeys: []);
         }
 
+        if (cursor.TryWord("UPDATE"))
+        {
+            return Update(txn, cursor);
+        }
+
         if (cursor.TryWord("DELETE"))
         {
             cursor.Word("FROM");
             EmulatedTable table = Table(cursor.TableName());
             Func<object?[], bool> where = cursor.TryWord("WHERE") ? Where(table, cursor) : _ => true;
             cursor.End();
-            TxnTable state = Touch(txn, table);
-            int removed = state.Rows.RemoveAll(r => where(r));
-            state.Mutated = true;
-            return new StatementResult([], [], removed);
+            int removed = Touch(txn, table).Rewrite(r => where(r) ? null : r);
+            // DELETE answers "number of rows deleted" (planner/plans/mutation.rs, DELETE_NAME).
+            return new StatementResult([("number of rows deleted", "UInt64")], [[removed.ToString(System.Globalization.CultureInfo.InvariantCulture)]], removed);
         }
 
         if (cursor.TryWord("COPY"))
@@ -373,7 +374,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
     private StatementResult CreateStage(SqlCursor cursor, bool orReplace)
     {
         bool ifNotExists = cursor.TryWords("IF", "NOT", "EXISTS");
-        string name = cursor.Identifier();
+        string name = cursor.StageName();
         string? url = null;
         var connection = new Dictionary<string, string>(StringComparer.Ordinal);
         while (!cursor.AtEnd)
@@ -475,19 +476,19 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         return new StatementResult([("name", "String"), ("size", "UInt64"), ("md5", "Nullable(String)"), ("last_modified", "String"), ("creator", "Nullable(String)")], rows, 0);
     }
 
-    /// <summary><c>REMOVE @stage/path</c>: removes that file, or the files under that folder; nothing to remove is not an error.</summary>
+    /// <summary>
+    /// <c>REMOVE @stage/path</c>: removes every file whose name starts with the path, as a
+    /// string prefix (databendlabs/databend: src/query/service/src/interpreters/interpreter_user_stage_remove.rs
+    /// lists <c>StageFilesInfo { path, files: None }</c> and removes what the listing returns), so
+    /// <c>REMOVE @s/a.ndjson</c> also removes <c>a.ndjson.meta</c>. Nothing to remove is not an error.
+    /// </summary>
     private async Task<StatementResult> RemoveAsync(SqlCursor cursor, CancellationToken cancellationToken)
     {
         (EmulatedStage stage, string path) = StageLocation(cursor);
         cursor.End();
-        string folder = path.Length == 0 || path.EndsWith('/') ? path : path + "/";
         await foreach (BlobItem item in stage.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, stage.Root + path, cancellationToken).ConfigureAwait(false))
         {
-            string name = item.Name[stage.Root.Length..];
-            if (name == path || name.StartsWith(folder, StringComparison.Ordinal))
-            {
-                await stage.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+            await stage.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         return StatementResult.Empty;
@@ -501,9 +502,24 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             throw cursor.Unexpected("@stage/path");
         }
 
-        string[] parts = reference.Text.Split('/', 2);
+        string[] parts = SplitStageReference(reference.Text);
         EmulatedStage stage = _stages.TryGetValue(parts[0], out EmulatedStage? s) ? s : throw new EmulatorException(2501, $"Unknown stage '{parts[0]}'");
         return (stage, parts.Length > 1 ? parts[1] : string.Empty);
+    }
+
+    /// <summary>
+    /// <c>@name[/path]</c>: the name is a plain identifier (ast/src/parser/common.rs, <c>stage_name</c>);
+    /// <c>@`name`</c> or <c>@"name"</c> is a syntax error, as on Databend.
+    /// </summary>
+    private static string[] SplitStageReference(string text)
+    {
+        string[] parts = text.Split('/', 2);
+        if (parts[0].Length == 0 || !(char.IsLetter(parts[0][0]) || parts[0][0] == '_' || parts[0] == "~") || !parts[0].All(c => char.IsLetterOrDigit(c) || c is '_' or '$' || c == '~'))
+        {
+            throw new EmulatorException(1005, $"SyntaxException: a stage reference is @name with a plain identifier, got '@{text}'");
+        }
+
+        return parts;
     }
 
     private StatementResult Select(Transaction txn, SqlCursor cursor)
@@ -632,6 +648,52 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         return row => tests.All(t => t(row));
     }
 
+    /// <summary>
+    /// <c>UPDATE t SET col = literal [, ...] [WHERE ...]</c>. Answers one row, "number of rows
+    /// updated" (databendlabs/databend: src/query/sql/src/planner/plans/mutation.rs, UPDATE_NAME;
+    /// interpreters/interpreter_mutation.rs, get_mutation_table_result). Every segment holding
+    /// a matched row is rewritten, which is what makes a concurrent UPDATE of the same row
+    /// fail at COMMIT.
+    /// </summary>
+    private StatementResult Update(Transaction txn, SqlCursor cursor)
+    {
+        EmulatedTable table = Table(cursor.TableName());
+        cursor.Word("SET");
+        var assignments = new List<(int Ordinal, object? Value)>();
+        do
+        {
+            int ordinal = table.Ordinal(cursor.Identifier());
+            cursor.Symbol("=");
+            if (assignments.Any(a => a.Ordinal == ordinal))
+            {
+                // 03_0035_update.test: "UPDATE t1 SET a = 3, a = 4" fails with 1006.
+                throw new EmulatorException(1006, $"multiple assignments to column {table.Columns[ordinal].Name}");
+            }
+
+            assignments.Add((ordinal, table.Columns[ordinal].FromLiteral(cursor.Literal())));
+        }
+        while (cursor.TrySymbol(","));
+
+        Func<object?[], bool> where = cursor.TryWord("WHERE") ? Where(table, cursor) : _ => true;
+        cursor.End();
+        int updated = Touch(txn, table).Rewrite(row =>
+        {
+            if (!where(row))
+            {
+                return row;
+            }
+
+            object?[] copy = (object?[])row.Clone();
+            foreach ((int ordinal, object? value) in assignments)
+            {
+                copy[ordinal] = value;
+            }
+
+            return copy;
+        });
+        return new StatementResult([("number of rows updated", "UInt64")], [[updated.ToString(System.Globalization.CultureInfo.InvariantCulture)]], updated);
+    }
+
     /// <summary>INSERT INTO t [(cols)] VALUES ...; with keys, REPLACE INTO t [(cols)] ON (keys) VALUES ... (upsert by key).</summary>
     private StatementResult Insert(Transaction txn, SqlCursor cursor, List<int>? replaceKeys)
     {
@@ -684,21 +746,15 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         cursor.End();
 
         TxnTable state = Touch(txn, table);
-        if (replaceKeys is null)
+        if (replaceKeys is not null)
         {
-            state.Rows.AddRange(rows);
-            state.Appended.AddRange(rows);
+            // REPLACE INTO deletes the rows with a matching key (rewriting their segments) and
+            // appends the new rows (storages/fuse/src/operations/replace_into/mutator/replace_into_operation_agg.rs).
+            // A key that no row holds yet rewrites nothing: the statement is a plain append.
+            state.Rewrite(r => rows.Any(row => replaceKeys.All(k => ValueComparer.Instance.Compare(r[k], row[k]) == 0)) ? null : r);
         }
-        else
-        {
-            foreach (object?[] row in rows)
-            {
-                state.Rows.RemoveAll(r => replaceKeys.All(k => ValueComparer.Instance.Compare(r[k], row[k]) == 0));
-                state.Rows.Add(row);
-            }
 
-            state.Mutated = true;
-        }
+        state.Append(rows);
 
         return new StatementResult([], [], rows.Count);
     }
@@ -719,7 +775,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             throw new EmulatorException(1005, "the emulator supports COPY INTO table FROM @stage only (no SELECT transform)");
         }
 
-        string[] stageParts = stageRef.Text.Split('/', 2);
+        string[] stageParts = SplitStageReference(stageRef.Text);
         EmulatedStage stage = _stages.TryGetValue(stageParts[0], out EmulatedStage? s) ? s : throw new EmulatorException(2501, $"Unknown stage '{stageParts[0]}'");
         string folder = stageParts.Length > 1 ? stageParts[1] : string.Empty;
         List<string>? files = null;
@@ -797,6 +853,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
 
         DateTimeOffset now = time.GetUtcNow();
         TxnTable state = Touch(txn, table);
+        var copied = new List<object?[]>();
         var results = new List<string?[]>();
         long loaded = 0;
         foreach (string file in files)
@@ -812,7 +869,10 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
                 await ReadFileAsync(stage, blob, table, compression, missingFieldAs, cancellationToken).ConfigureAwait(false);
             if (errors > 0 && onError == "ABORT")
             {
-                throw new EmulatorException(1046, $"COPY failed on file {file} line {firstErrorLine}: {firstError}");
+                // ErrorCode::BadBytes (1046) with the detail "at file '{path}', line {n}", n counted
+                // from 0 (databendlabs/databend: src/common/storage/src/copy.rs, FileParseErrorAtLine::to_error_code;
+                // the row id comes from enumerate() in storages/stage/src/read/row_based/formats/ndjson/block_builder.rs).
+                throw new EmulatorException(1046, firstError ?? "bad bytes", $"at file '{blob[stage.Root.Length..]}', line {firstErrorLine}");
             }
 
             if (errors > 0 && onError == "SKIP_FILE")
@@ -820,8 +880,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
                 rows.Clear();
             }
 
-            state.Rows.AddRange(rows);
-            state.Appended.AddRange(rows);
+            copied.AddRange(rows);
             loaded += rows.Count;
             if (!force)
             {
@@ -837,6 +896,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             results.Add([file, rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), errors.ToString(System.Globalization.CultureInfo.InvariantCulture), firstError, firstErrorLine?.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
+        state.Append(copied);
         return new StatementResult(
             [("File", "String"), ("Rows_loaded", "Int32"), ("Errors_seen", "Int32"), ("First_error", "Nullable(String)"), ("First_error_line", "Nullable(Int32)")],
             results,
@@ -875,7 +935,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or IOException or DecoderFallbackException or ZstdSharp.ZstdException)
         {
-            return ([], 1, $"cannot decompress or decode the file as {kind}: {e.Message}", 1);
+            return ([], 1, $"cannot decompress or decode the file as {kind}: {e.Message}", 0);
         }
 
         var rows = new List<object?[]>();
@@ -927,7 +987,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             {
                 errors++;
                 firstError ??= error;
-                firstErrorLine ??= i + 1;
+                firstErrorLine ??= i;
             }
         }
 

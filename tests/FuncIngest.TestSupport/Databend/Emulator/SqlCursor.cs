@@ -77,6 +77,23 @@ internal sealed class SqlCursor(List<SqlToken> tokens, string sql)
         throw Unexpected("an identifier");
     }
 
+    /// <summary>
+    /// A stage name: a plain identifier only, never quoted (databendlabs/databend:
+    /// src/query/ast/src/parser/common.rs, <c>stage_name</c> is <c>#plain_ident | "~"</c>); a
+    /// quoted one is a syntax error (1005).
+    /// </summary>
+    public string StageName()
+    {
+        SqlToken token = Next();
+        if (token.Kind is SqlTokenKind.Word)
+        {
+            return token.Text;
+        }
+
+        _position--;
+        throw new EmulatorException(1005, $"SyntaxException: a stage name is a plain identifier, got {token.Kind} '{token.Text}'");
+    }
+
     /// <summary>A possibly qualified name; the database part is accepted and ignored (one database).</summary>
     public string TableName()
     {
