@@ -368,6 +368,12 @@ public sealed class TableLoader
                 }
             }
         }
+        catch (BadLineException e)
+        {
+            // Read the refused line now: a trimmed copy is deleted below.
+            (e.Offset, e.Text) = await ReadLineAsync(e.File, e.Line, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             // Trimmed copies are named per attempt; loaded or not, they are not needed again.
@@ -527,7 +533,8 @@ public sealed class TableLoader
     private async Task DeadLetterLineAsync(BadLineException e, LoadResult result, CancellationToken cancellationToken)
     {
         PendingFile file = e.File.File;
-        (long offset, byte[] line) = await ReadLineAsync(e.File, e.Line, cancellationToken).ConfigureAwait(false);
+        long offset = e.Offset;
+        byte[] line = e.Text;
         var record = new Records.IngestRecord(file.Name.Topic, file.Name.Partition, offset, key: null, value: line);
         StageFileName name = _layout.DeadLetterFile(file.Name.Topic, file.Name.Partition, offset, offset);
         using var encoder = new Ndjson.NdjsonRecordEncoder(_staging.Encoding, _time.GetUtcNow());
@@ -706,5 +713,11 @@ public sealed class TableLoader
         public Copy File { get; } = file;
 
         public int Line { get; } = line;
+
+        /// <summary>The record's offset, read while the copied file still exists.</summary>
+        public long Offset { get; set; } = -1;
+
+        /// <summary>The refused line.</summary>
+        public byte[] Text { get; set; } = [];
     }
 }

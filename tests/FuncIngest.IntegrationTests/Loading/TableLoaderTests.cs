@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using Databend.Client;
 using FuncIngest.IntegrationTests.Staging;
@@ -38,7 +40,9 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
     [InlineData("^SELECT topic", DatabendFaultKind.DropBeforeExecute)]
     [InlineData("^COPY INTO", DatabendFaultKind.DropBeforeExecute)]
     [InlineData("^COPY INTO", DatabendFaultKind.DropAfterExecute)]
-    [InlineData("^REPLACE INTO", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^INSERT INTO", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^UPDATE .* SET updated_at", DatabendFaultKind.DropAfterExecute)]
+    [InlineData("^UPDATE .* SET next_offset", DatabendFaultKind.DropAfterExecute)]
     [InlineData("^COMMIT", DatabendFaultKind.DropBeforeExecute)]
     [InlineData("^COMMIT", DatabendFaultKind.DropAfterExecute)]
     public async Task A_crash_at_any_step_ends_with_every_row_exactly_once(string step, DatabendFaultKind crash)
@@ -127,24 +131,51 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_file_that_cannot_load_is_quarantined_and_the_others_still_load()
+    public async Task Lines_databend_refuses_are_dead_lettered_one_by_one_and_the_rest_of_their_file_loads()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 9, Ct);
+        // A file with a valid name and metadata whose lines 1 and 3 the table refuses (koffset is not a number).
+        string mixed = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000003.ndjson";
+        string Line(long offset, string koffset) => $"{{\"uuid\":\"u{offset}\",\"koffset\":{koffset},\"kpartition\":1,\"raw_data\":{{}},\"record_metadata\":{{}},\"add_time\":\"2024-01-01T00:00:00Z\"}}\n";
+        await bed.Container.GetBlobClient(mixed).UploadAsync(BinaryData.FromString(Line(0, "0") + Line(1, "\"one\"") + Line(2, "2") + Line(3, "\"three\"")),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.LineCount] = "4", [StageMetadata.LineOffsets] = "0-3" } }, Ct);
+
+        LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
+
+        Assert.Empty(result.Quarantined);
+        Assert.Equal([1L, 3L], result.DeadLettered.Select(d => d.Offset).Order());
+        Assert.All(result.DeadLettered, d => Assert.Contains("1046", d.Error, StringComparison.Ordinal));
+        Assert.Equal(LoaderBed.Expected((0, 0, 9), (1, 0, 0), (1, 2, 2)), await bed.RowsAsync(Ct));
+        string letter = (await bed.Container.GetBlobClient("fi/_deadletter/" + bed.Table + "/orders/1/00000000000000000001-00000000000000000001.ndjson").DownloadContentAsync(Ct)).Value.Content.ToString();
+        using (JsonDocument doc = JsonDocument.Parse(letter))
+        {
+            Assert.Equal("RefusedByDatabend", doc.RootElement.GetProperty("reason").GetString());
+            Assert.Equal(Line(1, "\"one\"").TrimEnd('\n'), Encoding.UTF8.GetString(doc.RootElement.GetProperty("value").GetBytesFromBase64()));
+        }
+
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+        Assert.Empty(await bed.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "fi/_trimmed/", Ct).ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_file_that_does_not_decompress_is_quarantined_and_the_others_still_load()
     {
         await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
         await bed.StageAsync("orders", 0, 0, 9, Ct);
         await bed.StageAsync("orders", 2, 0, 9, Ct);
-        // A file with a valid name and metadata but rows the table rejects (koffset is not a number).
-        string bad = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson";
-        await bed.Container.GetBlobClient(bad).UploadAsync(BinaryData.FromString("{\"koffset\":\"zero\"}\n{\"koffset\":\"one\"}\n"),
+        string bad = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson.zst";
+        await bed.Container.GetBlobClient(bad).UploadAsync(BinaryData.FromString("this is not zstd"),
             new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.LineCount] = "2", [StageMetadata.LineOffsets] = "0-1" } }, Ct);
 
         LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
 
         (StageFileName file, string error) = Assert.Single(result.Quarantined);
         Assert.Equal(bad, file.Path);
-        Assert.Contains("line 1", error, StringComparison.Ordinal);
+        Assert.Contains("1076", error, StringComparison.Ordinal);
         Assert.Equal(LoaderBed.Expected((0, 0, 9), (2, 0, 9)), await bed.RowsAsync(Ct));
-        BlobProperties quarantined = (await bed.Container.GetBlobClient("fi/_quarantine/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson").GetPropertiesAsync(cancellationToken: Ct)).Value;
-        Assert.Contains("line 1", quarantined.Metadata[StageMetadata.QuarantineError], StringComparison.Ordinal);
+        BlobProperties quarantined = (await bed.Container.GetBlobClient("fi/_quarantine/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson.zst").GetPropertiesAsync(cancellationToken: Ct)).Value;
+        Assert.Contains("1076", quarantined.Metadata[StageMetadata.QuarantineError], StringComparison.Ordinal);
         Assert.Equal(0, await bed.StagedFileCountAsync());
 
         // Staging skips the quarantined offsets: they are accounted for, not re-staged.
@@ -152,12 +183,33 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
         Assert.Equal(2, restaged.SkippedRecords);
     }
 
+    [Theory]
+    [InlineData(1025, "Unknown table")]
+    [InlineData(3001, "storage: permission denied")]
+    [InlineData(4000, "azblob: AuthenticationFailed")]
+    [InlineData(1043, "aborted")]
+    public async Task An_environment_error_fails_the_pass_and_quarantines_nothing(int code, string message)
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 9, Ct);
+        await bed.StageAsync("orders", 1, 0, 9, Ct);
+        bed.Emulator.InjectFault(new DatabendFault("^COPY INTO", DatabendFaultKind.FailWithCode) { Code = code, Message = message, Times = 100 });
+
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
+
+        Assert.Equal(code, e.ServerCode);
+        Assert.Equal(2, await bed.StagedFileCountAsync());
+        Assert.Empty(await bed.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "fi/_quarantine/", Ct).ToListAsync(Ct));
+        Assert.Empty(await bed.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "fi/_deadletter/", Ct).ToListAsync(Ct));
+        Assert.Empty(await bed.RowsAsync(Ct));
+    }
+
     [Fact]
     public async Task A_failed_ledger_write_commits_nothing_and_the_next_pass_loads_once()
     {
         await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
         await bed.StageAsync("orders", 0, 0, 19, Ct);
-        bed.Emulator.InjectFault(new DatabendFault("^REPLACE INTO", DatabendFaultKind.FailWithCode) { Code = 1006, Message = "injected permanent failure" });
+        bed.Emulator.InjectFault(new DatabendFault("^UPDATE .* SET next_offset", DatabendFaultKind.FailWithCode) { Code = 1006, Message = "injected permanent failure" });
 
         DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
         Assert.Equal(1006, e.ServerCode);

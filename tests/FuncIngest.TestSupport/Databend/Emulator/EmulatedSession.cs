@@ -40,7 +40,7 @@ internal sealed class TxnTable(IReadOnlyList<EmulatedSegment> baseSegments)
 
     public List<EmulatedSegment> Segments { get; } = [.. baseSegments];
 
-    public IEnumerable<object?[]> Rows => Segments.SelectMany(s => s.Rows);
+    public IEnumerable<object?[]> Rows => Enumerable.Reverse(Segments).SelectMany(s => s.Rows);
 
     /// <summary>Adds rows as a new segment (COPY, INSERT, the insert half of REPLACE INTO).</summary>
     public void Append(IReadOnlyList<object?[]> rows)

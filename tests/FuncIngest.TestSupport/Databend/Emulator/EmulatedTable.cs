@@ -12,7 +12,8 @@ internal sealed class EmulatedTable(string name, List<EmulatedColumn> columns)
 
     public IReadOnlyList<EmulatedSegment> Segments { get; set; } = [];
 
-    public IReadOnlyList<object?[]> Rows => [.. Segments.SelectMany(s => s.Rows)];
+    /// <summary>The rows, oldest segment first (new segments go to the front of the list, as in Databend's snapshots).</summary>
+    public IReadOnlyList<object?[]> Rows => [.. Segments.Reverse().SelectMany(s => s.Rows)];
 
     /// <summary>Bumped by every commit that changed the table.</summary>
     public long Version { get; set; }

@@ -935,7 +935,14 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or IOException or DecoderFallbackException or ZstdSharp.ZstdException)
         {
-            return ([], 1, $"cannot decompress or decode the file as {kind}: {e.Message}", 0);
+            if (e is DecoderFallbackException)
+            {
+                return ([], 1, $"invalid UTF-8: {e.Message}", 0);
+            }
+
+            // A stream that does not decompress fails the statement with InvalidCompressionData
+            // (1076), naming no line (databendlabs/databend: src/common/compress/src/decode.rs).
+            throw new EmulatorException(1076, $"compression data invalid: {e.Message}");
         }
 
         var rows = new List<object?[]>();
