@@ -238,6 +238,23 @@ public sealed class TableLoader
 
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
+            catch (DatabendException e) when (!e.IsTransient && attempt < _options.MaxTransactionAttempts)
+            {
+                if (!await RemoveVanishedAsync(batch, cancellationToken).ConfigureAwait(false))
+                {
+                    throw;
+                }
+
+                // A file of the batch is gone: another loader (without the lease) loaded and
+                // deleted it while this one planned, and COPY failed on it. Not an environment
+                // error: plan again without it (the ledger covers its offsets).
+                result.Retries++;
+                Log.LostCommitRace(_logger, _staging.Table, e.ServerCode ?? 0, attempt, _options.MaxTransactionAttempts, 0);
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+            }
             catch (BadLineException e) when (e.File.File.Rejected.Count < MaxRejectedLinesPerFile)
             {
                 // One record Databend refuses costs that record, not its file (I7): dead-letter it
@@ -279,6 +296,12 @@ public sealed class TableLoader
                 attempt--;
             }
         }
+    }
+
+    private async Task<bool> RemoveVanishedAsync(List<PendingFile> batch, CancellationToken cancellationToken)
+    {
+        var listed = (await ListPendingAsync(cancellationToken).ConfigureAwait(false)).Select(f => f.Name.Path).ToHashSet(StringComparer.Ordinal);
+        return batch.RemoveAll(f => !listed.Contains(f.Name.Path)) > 0;
     }
 
     private async Task LoadInTransactionAsync(List<PendingFile> batch, LoadResult result, IStageLock lease, CancellationToken cancellationToken)

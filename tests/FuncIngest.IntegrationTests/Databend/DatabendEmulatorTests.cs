@@ -126,6 +126,114 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
         Assert.Equal("20", Assert.Single(ledger.Rows)[0]);
     }
 
+    // Databend's commit rule (src/query/storages/fuse/src/retry/commit.rs, retry/diff.rs,
+    // storages/common/session/src/transaction.rs): a table's base is fixed by the transaction's
+    // first write, COMMIT merges onto the latest snapshot and fails only when a segment the
+    // transaction rewrote is gone. These run against a real server too (DATABEND_TEST_DSN).
+    [Fact]
+    public async Task Two_updates_of_one_existing_row_from_the_same_base_fail_the_second_commit()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("ledger");
+        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+
+        DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
+        DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
+        DatabendResult ua = await a.ExecuteAsync($"UPDATE {t} SET next_offset = 20 WHERE topic = 'x' AND p = 0 AND next_offset = 10", Ct);
+        DatabendResult ub = await b.ExecuteAsync($"UPDATE {t} SET next_offset = 30 WHERE topic = 'x' AND p = 0 AND next_offset = 10", Ct);
+        await ta.CommitAsync(Ct);
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => tb.CommitAsync(Ct));
+
+        Assert.Equal((1L, 1L), (ua.RowsUpdated, ub.RowsUpdated));
+        Assert.Equal(4001, e.ServerCode);
+        Assert.Equal(["20"], (await a.ExecuteAsync($"SELECT next_offset FROM {t}", Ct)).Rows.Select(r => r[0]));
+    }
+
+    [Fact]
+    public async Task A_commit_between_a_read_and_a_replace_does_not_stop_the_replace()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("ledger");
+        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+
+        DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
+        DatabendResult seen = await a.ExecuteAsync($"SELECT next_offset FROM {t}", Ct);
+        await b.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 20)", Ct);
+        DatabendResult seenAgain = await a.ExecuteAsync($"SELECT next_offset FROM {t}", Ct);
+        await a.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 11)", Ct);
+        await ta.CommitAsync(Ct);
+
+        // Reads are not pinned: A saw B's commit before its first write, and its REPLACE,
+        // based on B's snapshot, committed over it.
+        Assert.Equal("10", seen.Rows[0][0]);
+        Assert.Equal("20", seenAgain.Rows[0][0]);
+        Assert.Equal(["11"], (await a.ExecuteAsync($"SELECT next_offset FROM {t}", Ct)).Rows.Select(r => r[0]));
+    }
+
+    [Fact]
+    public async Task Replacing_an_absent_key_in_two_transactions_commits_both_and_leaves_two_rows()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("ledger");
+        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
+
+        DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
+        DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
+        await a.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 20)", Ct);
+        await b.ExecuteAsync($"REPLACE INTO {t} ON (topic, p) VALUES ('x', 0, 30)", Ct);
+        await ta.CommitAsync(Ct);
+        await tb.CommitAsync(Ct);
+
+        Assert.Equal(["20", "30"], (await a.ExecuteAsync($"SELECT next_offset FROM {t} ORDER BY next_offset", Ct)).Rows.Select(r => r[0]));
+    }
+
+    [Fact]
+    public async Task Appends_of_two_transactions_merge_and_a_read_after_a_write_stays_on_the_base()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        await using var a = new DatabendClient(target.Dsn);
+        await using var b = new DatabendClient(target.Dsn);
+        string t = Name("t");
+        await a.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct);
+
+        DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
+        DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
+        await a.ExecuteAsync($"INSERT INTO {t} VALUES (2)", Ct);
+        await b.ExecuteAsync($"INSERT INTO {t} VALUES (3)", Ct);
+        await tb.CommitAsync(Ct);
+        DatabendResult inA = await a.ExecuteAsync($"SELECT COUNT(*) FROM {t}", Ct);
+        await ta.CommitAsync(Ct);
+
+        Assert.Equal(2, inA.Rows[0].GetInt64(0));
+        Assert.Equal(3, await CountAsync(a, t));
+    }
+
+    [Fact]
+    public async Task A_quoted_stage_name_is_a_syntax_error_and_a_plain_one_works()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (_, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            DatabendException create = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"CREATE STAGE IF NOT EXISTS `{stage}_q` URL = 'azblob://x/'", Ct));
+            DatabendException list = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"LIST @`{stage}`", Ct));
+            DatabendException drop = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync($"DROP STAGE IF EXISTS \"{stage}\"", Ct));
+
+            Assert.All([create, list, drop], e => Assert.Equal(1005, e.ServerCode));
+            Assert.Empty((await client.ExecuteAsync($"LIST @{stage}/nothing/", Ct)).Rows);
+        }
+    }
+
     [Fact]
     public async Task Copy_loads_ndjson_from_the_azurite_stage_matching_columns_by_name_and_keeps_load_history()
     {

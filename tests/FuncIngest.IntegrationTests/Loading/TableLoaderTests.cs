@@ -113,6 +113,85 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Concurrent_loaders_without_the_table_lease_still_load_each_row_once()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        for (int p = 0; p < 4; p++)
+        {
+            await bed.StageAsync("orders", p, 0, 199, Ct);
+            await bed.StageAsync("orders", p, 200, 299, Ct);
+        }
+
+        var leaseless = new LeaselessStageStore(bed.Store);
+        bed.Loader.MaxFilesPerLoad = 3;
+        LoadResult[] results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => bed.NewLoader(leaseless).LoadAllAsync(Ct), Ct)));
+
+        Assert.Equal(1200, results.Sum(r => r.RowsLoaded));
+        Assert.Equal(LoaderBed.Expected((0, 0, 299), (1, 0, 299), (2, 0, 299), (3, 0, 299)), await bed.RowsAsync(Ct));
+        Assert.Equal(0, await bed.StagedFileCountAsync());
+    }
+
+    /// <summary>
+    /// The interleaving that duplicated rows before: loader B commits while loader A is between
+    /// its COPY and its ledger write. Under Databend's commit rule the blind REPLACE protocol
+    /// commits both; the ledger protocol makes A's COMMIT fail (4001) and A's retry skip the file.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_loader_committing_between_another_ones_copy_and_ledger_write_cannot_load_twice(bool firstLoad)
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        Assert.SkipWhen(bed.Target.Emulator is null, "emulator-only: interleaves two loaders with the emulator's hooks");
+        if (!firstLoad)
+        {
+            await bed.StageAsync("orders", 0, 0, 9, Ct);
+            await bed.NewLoader().LoadAllAsync(Ct);
+        }
+
+        await bed.StageAsync("orders", 0, 10, 59, Ct);
+        var leaseless = new LeaselessStageStore(bed.Store);
+        LoadResult? loaderB = null;
+        bed.Emulator.InjectFault(new DatabendFault("^UPDATE .* SET next_offset", DatabendFaultKind.Hook)
+        {
+            BeforeExecute = async () => loaderB = await bed.NewLoader(leaseless).LoadAllAsync(Ct),
+        });
+
+        LoadResult loaderA = await bed.NewLoader(leaseless).LoadAllAsync(Ct);
+
+        Assert.Equal(50, loaderB!.RowsLoaded);
+        Assert.True(loaderA.Retries >= 1);
+        Assert.Equal(LoaderBed.Expected((0, firstLoad ? 10 : 0, 59)), await bed.RowsAsync(Ct));
+        Assert.Contains(bed.Emulator.ExecutedStatements, s => s.StartsWith("UPDATE", StringComparison.Ordinal));
+    }
+
+    /// <summary>The same interleaving with the protocol FuncIngest used before (BEGIN; SELECT; COPY; REPLACE; COMMIT): both commit.</summary>
+    [Fact]
+    public async Task The_blind_replace_protocol_loads_twice_under_databends_commit_rule()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        Assert.SkipWhen(bed.Target.Emulator is null, "documents the emulator's commit rule with the old protocol");
+        StageBatchResult staged = await bed.StageAsync("orders", 0, 0, 49, Ct);
+        string file = Assert.Single(await StageTestKit.StagedFilesAsync(bed.Container, $"fi/{bed.Table}/")).Path;
+
+        async Task OldProtocolAsync(Func<Task> betweenCopyAndReplace)
+        {
+            using DatabendClient client = bed.Client();
+            DatabendTransaction txn = await client.BeginTransactionAsync(Ct);
+            await client.ExecuteAsync($"SELECT topic, kpartition, next_offset FROM {bed.Loader.LedgerTable} WHERE target_table = '{bed.Table}'", Ct);
+            await client.ExecuteAsync($"COPY INTO {bed.Table} FROM @{bed.Loader.StageName} FILES = ('{file}') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = ZSTD) ON_ERROR = ABORT FORCE = TRUE", Ct);
+            await betweenCopyAndReplace();
+            await client.ExecuteAsync($"REPLACE INTO {bed.Loader.LedgerTable} (target_table, topic, kpartition, next_offset, updated_at) ON (target_table, topic, kpartition) VALUES ('{bed.Table}', 'orders', 0, 50, '2024-01-01 00:00:00')", Ct);
+            await txn.CommitAsync(Ct);
+        }
+
+        await OldProtocolAsync(() => OldProtocolAsync(() => Task.CompletedTask));
+
+        Assert.Equal(50, staged.StagedRecords);
+        Assert.Equal(100, (await bed.RowsAsync(Ct)).Count);
+    }
+
+    [Fact]
     public async Task While_Databend_is_down_files_wait_in_the_stage_and_load_when_it_is_back()
     {
         await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
