@@ -120,6 +120,90 @@ public sealed class DatabendClientProtocolTests
         Assert.NotEqual(ids[0], ids[3]);
     }
 
+    [Theory]
+    [InlineData("BEGIN", "AutoCommit")]
+    [InlineData("COMMIT", "Active")]
+    [InlineData("COPY INTO t FROM @s", "Active")]
+    public async Task A_resent_transaction_statement_answered_without_a_session_has_an_unknown_outcome(string sql, string stateBefore)
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        if (stateBefore == "Active")
+        {
+            server.ReplyJson(DatabendResponses.Page("b", session: DatabendResponses.Session("Active", needSticky: true)));
+            server.ReplyJson(DatabendResponses.Final("b"));
+        }
+
+        // The first reply is lost; the resent start is answered from the first run, whose
+        // session equals what that query already sent, so it comes back null (http_query.rs).
+        server.Reply(FakeReply.Drop());
+        server.ReplyJson(DatabendResponses.Page("q", withSession: false));
+        server.ReplyJson(DatabendResponses.Final("q"));
+        await using var client = new DatabendClient(server.Dsn());
+        if (stateBefore == "Active")
+        {
+            await client.ExecuteAsync("BEGIN", Ct);
+        }
+
+        DatabendException e = await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync(sql, Ct));
+
+        Assert.True(e.IsTransient);
+        Assert.Contains("unknown", e.Message, StringComparison.Ordinal);
+        Assert.Equal(DatabendTransactionState.Unknown, client.TransactionState);
+    }
+
+    [Fact]
+    public async Task A_resent_autocommit_statement_answered_without_a_session_is_its_result()
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        server.Reply(FakeReply.Drop());
+        server.ReplyJson(DatabendResponses.Page("q", writeRows: 3, withSession: false));
+        server.ReplyJson(DatabendResponses.Final("q"));
+        await using var client = new DatabendClient(server.Dsn());
+
+        DatabendResult result = await client.ExecuteAsync("INSERT INTO t VALUES (1), (2), (3)", Ct);
+
+        Assert.Equal(3, result.AffectedRows);
+        Assert.Equal(DatabendTransactionState.AutoCommit, client.TransactionState);
+    }
+
+    [Fact]
+    public async Task An_empty_node_id_never_becomes_the_sticky_node()
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        server.ReplyJson(DatabendResponses.Page("b", session: DatabendResponses.Session("Active", needSticky: true), nodeId: "node-7"));
+        server.ReplyJson(DatabendResponses.Final("b", nodeId: "node-7"));
+        server.ReplyJson(DatabendResponses.Page("f", "Failed", error: (1005, "syntax", null), session: DatabendResponses.Session("Fail", needSticky: true), nodeId: string.Empty));
+        server.ReplyJson(DatabendResponses.Page("r", session: DatabendResponses.Session("AutoCommit")));
+        server.ReplyJson(DatabendResponses.Final("r"));
+        await using var client = new DatabendClient(server.Dsn());
+
+        await client.ExecuteAsync("BEGIN", Ct);
+        await Assert.ThrowsAsync<DatabendException>(() => client.ExecuteAsync("SELEC 1", Ct));
+        await client.ExecuteAsync("ROLLBACK", Ct);
+
+        // The ROLLBACK still goes to the node holding the transaction, not to "".
+        Assert.Equal("node-7", server.Requests.Last(r => r.Method == "POST").Header("X-DATABEND-STICKY-NODE"));
+    }
+
+    [Fact]
+    public async Task Update_and_delete_report_the_rows_they_matched_not_the_rows_they_rewrote()
+    {
+        await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        // UPDATE answers one row "number of rows updated" (planner/plans/mutation.rs) while its
+        // write progress counts the whole rewritten block.
+        server.ReplyJson(DatabendResponses.Page("u", schema: [("number of rows updated", "UInt64")], data: [["2"]], writeRows: 1000));
+        server.ReplyJson(DatabendResponses.Final("u"));
+        server.ReplyJson(DatabendResponses.Page("i", writeRows: 5));
+        server.ReplyJson(DatabendResponses.Final("i"));
+        await using var client = new DatabendClient(server.Dsn());
+
+        DatabendResult update = await client.ExecuteAsync("UPDATE t SET a = 1 WHERE b = 2", Ct);
+        DatabendResult insert = await client.ExecuteAsync("INSERT INTO t VALUES (1)", Ct);
+
+        Assert.Equal((2L, null, 1000L), (update.RowsUpdated, update.RowsDeleted, update.AffectedRows));
+        Assert.Null(insert.RowsUpdated);
+    }
+
     [Fact]
     public async Task Retries_are_bounded_and_the_final_error_is_transient()
     {
