@@ -186,6 +186,15 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Equal(1, noDatabend);
         Assert.Contains("cannot reach Databend", noDatabendOutput, StringComparison.Ordinal);
         Assert.Contains("ok      Kafka", noDatabendOutput, StringComparison.Ordinal);
+
+        if (bed.Databend.Emulator is { } emulator)
+        {
+            // A server without named azblob stages (before v1.2.923) is named as the problem.
+            emulator.ServerVersion = "v1.2.900-nightly-0000000000(rust-1.88.0)";
+            (int old, string oldOutput) = await bed.CliAsync(Ct, "doctor");
+            Assert.Equal(1, old);
+            Assert.Contains("Databend v1.2.900 is too old: FuncIngest needs v1.2.923 or later", oldOutput, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

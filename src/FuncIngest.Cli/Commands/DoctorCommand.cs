@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Confluent.Kafka;
 using Databend.Client;
+using FuncIngest.Loading;
 using FuncIngest.Hosting;
 
 namespace FuncIngest.Cli.Commands;
@@ -139,15 +140,21 @@ internal static class DoctorCommand
         options.MaxRetries = 1;
         options.RequestTimeout = TimeSpan.FromSeconds(10);
         using var client = new DatabendClient(options);
+        string? version;
         try
         {
-            await client.ExecuteAsync("SELECT 1", cancellationToken);
+            version = (await client.ExecuteAsync("SELECT version()", cancellationToken)).Rows[0][0];
         }
         catch (DatabendException e)
         {
             return e.ServerCode is not null
                 ? $"Databend refused: {e.Message}; check the user, password and database in DatabendDsn"
                 : $"cannot reach Databend at {options.BaseAddress} ({e.Message}); check DatabendDsn host, port and sslmode";
+        }
+
+        if (DatabendServerVersion.Check(version, settings.UsesInternalStage) is { } tooOld)
+        {
+            return tooOld;
         }
 
         foreach (string table in new[] { settings.Staging.Table, settings.Loader.LedgerTable })

@@ -64,6 +64,13 @@ public sealed class DatabendEmulator : IAsyncDisposable
         set => _engine.ListNamesRelativeToLocation = value;
     }
 
+    /// <summary>What <c>SELECT version()</c> answers (default: the Databend version the emulator's rules were read from).</summary>
+    public string ServerVersion
+    {
+        get => _engine.ServerVersion;
+        set => _engine.ServerVersion = value;
+    }
+
     /// <summary>Every statement executed, in order (repeated query ids are not executed again).</summary>
     public IReadOnlyList<string> ExecutedStatements => [.. _executed];
 

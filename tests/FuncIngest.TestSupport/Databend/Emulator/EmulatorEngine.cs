@@ -34,6 +34,9 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
     /// <summary>How long COPY remembers a loaded file (Databend setting load_file_metadata_expire_hours, default 24).</summary>
     public TimeSpan LoadHistoryExpiry { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>What <c>SELECT version()</c> answers; the Databend version whose rules the emulator follows.</summary>
+    public string ServerVersion { get; set; } = "v1.2.934-nightly-emulator(rust-emulator)";
+
     public void Dispose() => _gate.Dispose();
 
     public IReadOnlyList<object?[]> CommittedRows(string table) =>
@@ -255,6 +258,15 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
 
         if (cursor.TryWord("SELECT"))
         {
+            if (cursor.Peek.IsWord("VERSION"))
+            {
+                cursor.Next();
+                cursor.Symbol("(");
+                cursor.Symbol(")");
+                cursor.End();
+                return new StatementResult([("version()", "String")], [[ServerVersion]], 0);
+            }
+
             return Select(txn, cursor);
         }
 
