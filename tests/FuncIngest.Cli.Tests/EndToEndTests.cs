@@ -144,6 +144,51 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Contains("1200 rows", verify, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The normal scale-out: several processes on one table. Their loaders race for the table
+    /// (the lease makes it rare, the ledger protocol harmless), and processes die at random.
+    /// </summary>
+    [Fact]
+    public async Task Three_run_processes_on_one_table_killed_at_random_load_every_row_once()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 6, strictJson: false);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        var log = new StringWriter();
+        var random = new Random(20261129);
+        const int Waves = 3, PerWave = 600;
+        System.Diagnostics.Process[] runs = [.. Enumerable.Range(0, 3).Select(_ => bed.StartProcess(log, "run"))];
+
+        for (int wave = 0; wave < Waves; wave++)
+        {
+            Task producing = kafka.ProduceAsync(bed.Topic, 6, PerWave, i => System.Text.Encoding.UTF8.GetBytes($"{{\"wave\":{wave},\"i\":{i}}}"), Ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1500, 3500)), Ct);
+            int victim = random.Next(runs.Length);
+            runs[victim].Kill(); // SIGKILL: no cleanup, no final commit, no final load.
+            await runs[victim].WaitForExitAsync(Ct);
+            runs[victim] = bed.StartProcess(log, "run");
+            await producing;
+        }
+
+        foreach (System.Diagnostics.Process run in runs)
+        {
+            run.Kill();
+            await run.WaitForExitAsync(Ct);
+        }
+
+        // Idle must outlast the dead members' 6 s sessions, or a survivor may exit before their partitions move to it.
+        System.Diagnostics.Process[] last = [.. Enumerable.Range(0, 3).Select(_ => bed.StartProcess(log, "run", "--exit-when-idle", "12"))];
+        foreach (System.Diagnostics.Process run in last)
+        {
+            await run.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+            Assert.True(run.ExitCode == 0, log.ToString());
+        }
+
+        (int verifyExit, string verify) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verify + log);
+        Assert.Contains($"{Waves * PerWave} rows", verify, StringComparison.Ordinal);
+        Assert.Contains("duplicates 0", verify, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Replay_of_a_loaded_range_adds_nothing_and_with_force_adds_exactly_that_range()
     {
