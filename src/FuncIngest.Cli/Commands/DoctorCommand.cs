@@ -126,7 +126,8 @@ internal static class DoctorCommand
         }
         catch (DatabendException e)
         {
-            return $"Databend answered {e.Message}; run `funcingest init` to create the stage, and check that this machine can reach the URLs PRESIGN returns";
+            return $"Databend answered {e.Message}; run `funcingest init` to create the stage, and check that this machine can reach the URLs PRESIGN returns. "
+                + "An internal stage needs Databend storage that can presign (S3, Azure Blob, GCS ...): a Databend on local disk, as in docker-compose.yml, cannot serve one; use StageKind=AzureBlob there";
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException)
         {

@@ -218,6 +218,26 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Remove_removes_every_file_whose_name_starts_with_the_path()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (BlobContainerClient container, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            foreach (string name in new[] { "d/a.ndjson", "d/a.ndjson.meta", "d/ab.ndjson", "d/b.ndjson" })
+            {
+                await container.GetBlobClient(name).UploadAsync(BinaryData.FromString("{}\n"), Ct);
+            }
+
+            await client.ExecuteAsync($"REMOVE @{stage}/d/a", Ct);
+
+            // A string prefix, not a file name or a folder (interpreter_user_stage_remove.rs).
+            Assert.Equal(["d/b.ndjson"], (await client.ExecuteAsync($"LIST @{stage}/d/", Ct)).Rows.Select(r => r[0]));
+        }
+    }
+
+    [Fact]
     public async Task A_quoted_stage_name_is_a_syntax_error_and_a_plain_one_works()
     {
         await using DatabendTarget target = await DatabendTarget.StartAsync();
