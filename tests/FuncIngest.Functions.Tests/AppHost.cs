@@ -1,5 +1,7 @@
+using System.Reflection;
 using FuncIngest.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -26,6 +28,13 @@ internal static class AppHost
     public static (IHost Host, FuncIngestSettings Settings) Build(IDictionary<string, string?> settings)
     {
         FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder([]);
+        // The worker runs the extensions' start-up code (the Durable extension's converter,
+        // client and worker set-up) through a class the SDK generates into the app's assembly,
+        // found from the entry assembly; under the test runner the entry assembly is not the
+        // app's, so it is run here, the same way.
+        Type executor = typeof(FunctionsApp).Assembly.GetCustomAttribute<WorkerExtensionStartupCodeExecutorInfoAttribute>()?.StartupCodeExecutorType
+            ?? throw new InvalidOperationException("The Worker SDK generated no extension start-up executor into FuncIngest.Functions.");
+        ((WorkerExtensionStartup)Activator.CreateInstance(executor)!).Configure(builder);
         builder.Configuration.AddInMemoryCollection(settings);
         FuncIngestSettings bound = FunctionsApp.Configure(builder);
         return (builder.Build(), bound);
