@@ -21,7 +21,7 @@ public sealed class StartupTests
             IServiceProvider services = host.Services;
 
             Assert.Same(settings, services.GetRequiredService<FuncIngestSettings>());
-            Assert.Equal("funcingesttest", settings.TaskHub);
+            Assert.Equal("funcingesttest", settings.FuncIngestTaskHub);
             Assert.Equal("events", services.GetRequiredService<IngestPipeline>().DefaultTable);
             Assert.NotNull(services.GetRequiredService<IStageStore>());
             Assert.NotNull(services.GetRequiredService<TimeProvider>());

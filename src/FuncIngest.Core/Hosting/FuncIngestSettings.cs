@@ -70,10 +70,10 @@ public sealed class FuncIngestSettings
     /// extension's <c>DurableTaskOptions.ResolveAppSettingOptions</c>), and an app setting
     /// <c>A__B</c> reaches configuration as the key <c>A:B</c>, so <c>%A__B%</c> never resolves.
     /// </summary>
-    public string? TaskHub { get; set; }
+    public string? FuncIngestTaskHub { get; set; }
 
-    /// <summary>The app setting that names the task hub (see <see cref="TaskHub"/>).</summary>
-    public const string TaskHubSetting = "FuncIngestTaskHub";
+    /// <summary>The app setting that names the task hub (see <see cref="FuncIngestTaskHub"/>).</summary>
+    public const string TaskHubSetting = nameof(FuncIngestTaskHub);
 
     /// <summary><c>FuncIngest:Staging:*</c>.</summary>
     public StagingOptions Staging { get; set; } = new();
@@ -99,7 +99,7 @@ public sealed class FuncIngestSettings
             KafkaPassword = configuration["KafkaPassword"],
             DatabendDsn = configuration["DatabendDsn"],
             StageConnectionString = configuration["StageConnectionString"],
-            TaskHub = configuration[TaskHubSetting],
+            FuncIngestTaskHub = configuration[TaskHubSetting],
         };
         settings.KafkaConsumerGroup = configuration["KafkaConsumerGroup"] ?? settings.KafkaConsumerGroup;
         settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
@@ -193,11 +193,11 @@ public sealed class FuncIngestSettings
         // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
         // characters, start with a letter, and have length between 3 and 45"); checked here too
         // so that the worker names the setting instead of the host failing with the raw value.
-        Require(TaskHubSetting, TaskHub, "the Durable Functions task hub name that host.json reads as %FuncIngestTaskHub%");
-        if (TaskHub!.Length is < 3 or > 45 || !char.IsAsciiLetter(TaskHub[0]) || !TaskHub.All(char.IsAsciiLetterOrDigit))
+        Require(TaskHubSetting, FuncIngestTaskHub, "the Durable Functions task hub name that host.json reads as %FuncIngestTaskHub%");
+        if (FuncIngestTaskHub!.Length is < 3 or > 45 || !char.IsAsciiLetter(FuncIngestTaskHub[0]) || !FuncIngestTaskHub.All(char.IsAsciiLetterOrDigit))
         {
             throw new FuncIngestConfigurationException(TaskHubSetting,
-                $"is '{TaskHub}', but a task hub name has 3 to 45 letters and digits and starts with a letter.");
+                $"is '{FuncIngestTaskHub}', but a task hub name has 3 to 45 letters and digits and starts with a letter.");
         }
 
         if (!string.Equals(Normalize(KafkaProtocol), Normalize(compiledProtocol), StringComparison.Ordinal))
