@@ -155,7 +155,9 @@ module function 'app/function.bicep' = {
       AzureWebJobsStorage__clientId: identity.outputs.clientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
-      FuncIngest__TaskHub: 'funcingest'
+      // One word, no '__': host.json reads it as %FuncIngestTaskHub%, and the host resolves
+      // %name% as a configuration key, where an app setting A__B is the key A:B (README).
+      FuncIngestTaskHub: 'funcingest'
       KafkaBrokerList: kafkaBrokerList
       KafkaTopics: kafkaTopics
       KafkaConsumerGroup: kafkaConsumerGroup

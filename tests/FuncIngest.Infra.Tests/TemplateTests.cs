@@ -11,7 +11,7 @@ public sealed class TemplateTests
     [
         "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "KafkaBrokerList", "KafkaTopics", "KafkaConsumerGroup", "KafkaProtocol", "KafkaAuthenticationMode", "KafkaUsername", "KafkaPassword",
-        "DatabendDsn", "StageConnectionString", "StageContainer", "FuncIngest__Staging__Table", "FuncIngest__TaskHub",
+        "DatabendDsn", "StageConnectionString", "StageContainer", "FuncIngest__Staging__Table", "FuncIngestTaskHub",
     ];
 
     private static readonly string[] s_secretSettings = ["KafkaPassword", "DatabendDsn", "StageConnectionString"];

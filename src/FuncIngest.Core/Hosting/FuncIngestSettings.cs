@@ -62,6 +62,19 @@ public sealed class FuncIngestSettings
     /// <summary><c>StageContainer</c>: the staging container. Default <c>funcingest</c>.</summary>
     public string StageContainer { get; set; } = "funcingest";
 
+    /// <summary>
+    /// <c>FuncIngestTaskHub</c>: the Durable Functions task hub, which host.json names as
+    /// <c>%FuncIngestTaskHub%</c>. Deliberately one word without <c>__</c>: the host resolves
+    /// <c>%name%</c> with <c>IConfiguration[name]</c> (WebJobs <c>DefaultNameResolver.Resolve</c>,
+    /// called through <c>NameResolverExtensions.TryResolveWholeString</c> from the Durable
+    /// extension's <c>DurableTaskOptions.ResolveAppSettingOptions</c>), and an app setting
+    /// <c>A__B</c> reaches configuration as the key <c>A:B</c>, so <c>%A__B%</c> never resolves.
+    /// </summary>
+    public string? FuncIngestTaskHub { get; set; }
+
+    /// <summary>The app setting that names the task hub (see <see cref="FuncIngestTaskHub"/>).</summary>
+    public const string TaskHubSetting = nameof(FuncIngestTaskHub);
+
     /// <summary><c>FuncIngest:Staging:*</c>.</summary>
     public StagingOptions Staging { get; set; } = new();
 
@@ -86,6 +99,7 @@ public sealed class FuncIngestSettings
             KafkaPassword = configuration["KafkaPassword"],
             DatabendDsn = configuration["DatabendDsn"],
             StageConnectionString = configuration["StageConnectionString"],
+            FuncIngestTaskHub = configuration[TaskHubSetting],
         };
         settings.KafkaConsumerGroup = configuration["KafkaConsumerGroup"] ?? settings.KafkaConsumerGroup;
         settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
@@ -174,6 +188,16 @@ public sealed class FuncIngestSettings
         {
             throw new FuncIngestConfigurationException(nameof(KafkaTopics),
                 $"names {Topics.Count} topics, but a Functions trigger reads one; route each further topic through its own ingest function (README, \"More topics\").");
+        }
+
+        // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
+        // characters, start with a letter, and have length between 3 and 45"); checked here too
+        // so that the worker names the setting instead of the host failing with the raw value.
+        Require(TaskHubSetting, FuncIngestTaskHub, "the Durable Functions task hub name that host.json reads as %FuncIngestTaskHub%");
+        if (FuncIngestTaskHub!.Length is < 3 or > 45 || !char.IsAsciiLetter(FuncIngestTaskHub[0]) || !FuncIngestTaskHub.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new FuncIngestConfigurationException(TaskHubSetting,
+                $"is '{FuncIngestTaskHub}', but a task hub name has 3 to 45 letters and digits and starts with a letter.");
         }
 
         if (!string.Equals(Normalize(KafkaProtocol), Normalize(compiledProtocol), StringComparison.Ordinal))

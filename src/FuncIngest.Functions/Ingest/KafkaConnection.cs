@@ -6,7 +6,7 @@ namespace FuncIngest.Functions.Ingest;
 /// The Kafka trigger's connection, shared by every ingest function. The extension resolves
 /// <see cref="BrokerList"/>, <see cref="Username"/> and <see cref="Password"/> as app setting
 /// names and <c>%…%</c> expressions from app settings; the security protocol is an enum
-/// fixed when the app is built.
+/// fixed when the app is built, and must agree with <see cref="CompiledKafkaProtocol"/>.
 /// </summary>
 internal static class KafkaConnection
 {
@@ -19,13 +19,11 @@ internal static class KafkaConnection
     // `func start` builds Debug: the plaintext Kafka of docker-compose.yml.
     public const BrokerProtocol Protocol = BrokerProtocol.NotSet;
     public const BrokerAuthenticationMode AuthenticationMode = BrokerAuthenticationMode.NotSet;
-    public const string ProtocolSetting = "Plaintext";
 #else
     // Published (Release) builds: SASL_SSL with PLAIN, what Azure Event Hubs' Kafka endpoint
     // ($ConnectionString / the namespace connection string) and Confluent Cloud (API key and
     // secret) both expect.
     public const BrokerProtocol Protocol = BrokerProtocol.SaslSsl;
     public const BrokerAuthenticationMode AuthenticationMode = BrokerAuthenticationMode.Plain;
-    public const string ProtocolSetting = "SaslSsl";
 #endif
 }

@@ -45,12 +45,47 @@ public sealed partial class FunctionsHostFilesTests
 
         Assert.Contains("KafkaTopics", named);
         Assert.Contains("KafkaBrokerList", named);
-        Assert.Contains("FuncIngest__TaskHub", named);
+        Assert.Contains(FuncIngestSettings.TaskHubSetting, named);
         Assert.All(named.Distinct(), name =>
         {
             Assert.True(values.ContainsKey(name), $"{name} is missing from local.settings.sample.json");
             Assert.Contains(name, readme, StringComparison.Ordinal);
         });
+    }
+
+    [Fact]
+    public void The_task_hub_name_in_host_json_resolves_from_app_settings_passed_as_environment_variables()
+    {
+        // Core Tools and Azure hand app settings to the host as environment variables, and the
+        // host resolves host.json's %name% with IConfiguration[name] (WebJobs DefaultNameResolver,
+        // through NameResolverExtensions.TryResolveWholeString, called by the Durable extension's
+        // DurableTaskOptions.ResolveAppSettingOptions). The environment-variable provider turns
+        // A__B into the key A:B, so "%FuncIngest__TaskHub%" resolved to nothing and the Durable
+        // extension refused to start. This runs the sample through the same provider.
+        string hubName = JsonNode.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json")))!["extensions"]!["durableTask"]!["hubName"]!.GetValue<string>();
+        string prefix = $"FUNCINGEST_TEST_{Guid.NewGuid():N}_";
+        JsonObject values = SampleValues();
+        try
+        {
+            foreach ((string name, JsonNode? value) in values)
+            {
+                Environment.SetEnvironmentVariable(prefix + name, value?.GetValue<string>());
+            }
+
+            IConfiguration configuration = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
+
+            string resolved = ResolveLikeTheHost(hubName, configuration);
+
+            Assert.Equal(values[FuncIngestSettings.TaskHubSetting]!.GetValue<string>(), resolved);
+            Assert.Matches("^[A-Za-z][A-Za-z0-9]{2,44}$", resolved);
+        }
+        finally
+        {
+            foreach ((string name, _) in values)
+            {
+                Environment.SetEnvironmentVariable(prefix + name, null);
+            }
+        }
     }
 
     [Fact]
@@ -62,6 +97,14 @@ public sealed partial class FunctionsHostFilesTests
 
         settings.ValidateForFunctions("Plaintext");
         Assert.Equal(["events"], settings.Topics);
+    }
+
+    /// <summary>What NameResolverExtensions.TryResolveWholeString does: every %name% becomes configuration[name], and an unresolved one leaves the text as it was.</summary>
+    private static string ResolveLikeTheHost(string text, IConfiguration configuration)
+    {
+        string resolved = SettingExpression().Replace(text, m => configuration[m.Groups[1].Value] ?? m.Value);
+        Assert.False(resolved.Contains('%', StringComparison.Ordinal), $"'{text}' does not resolve from the sample's app settings passed as environment variables; it stays '{resolved}'.");
+        return resolved;
     }
 
     [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_]*)%")]

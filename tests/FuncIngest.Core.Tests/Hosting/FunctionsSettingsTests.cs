@@ -15,6 +15,7 @@ public sealed class FunctionsSettingsTests
         ["DatabendDsn"] = "databend://root:@localhost:8000/default?sslmode=disable",
         ["StageConnectionString"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
         ["FuncIngest:Staging:Table"] = "events",
+        ["FuncIngestTaskHub"] = "funcingesttest",
     };
 
     private static FuncIngestSettings Bind(params (string Key, string? Value)[] changes)
@@ -43,6 +44,11 @@ public sealed class FunctionsSettingsTests
     [InlineData("FuncIngest:Loader:StrandedAfter", "00:00:01", "FuncIngest:Loader:StrandedAfter")]
     [InlineData("KafkaTopics", "a,b", "KafkaTopics")]
     [InlineData("StageKind", "S3", "StageKind")]
+    [InlineData("FuncIngestTaskHub", null, "FuncIngestTaskHub")]
+    [InlineData("FuncIngestTaskHub", "%FuncIngest__TaskHub%", "FuncIngestTaskHub")]
+    [InlineData("FuncIngestTaskHub", "ab", "FuncIngestTaskHub")]
+    [InlineData("FuncIngestTaskHub", "1events", "FuncIngestTaskHub")]
+    [InlineData("FuncIngestTaskHub", "task-hub", "FuncIngestTaskHub")]
     public void A_missing_or_wrong_setting_stops_the_host_naming_it(string key, string? value, string named)
     {
         FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => Bind((key, value)).ValidateForFunctions("Plaintext"));

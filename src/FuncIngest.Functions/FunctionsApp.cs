@@ -1,0 +1,46 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
+using FuncIngest.Hosting;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+#if !FUNCINGEST_WITHOUT_KAFKA
+using FuncIngest.Functions.Ingest;
+#endif
+
+namespace FuncIngest.Functions;
+
+/// <summary>
+/// The worker's start-up, apart from Program.cs so that tests run exactly this on a builder
+/// and check what it registers, up to the point where the worker needs the Functions host.
+/// </summary>
+internal static class FunctionsApp
+{
+    /// <summary>Binds and validates every setting, registers Core and the app's services, and sets up OpenTelemetry.</summary>
+    /// <exception cref="FuncIngestConfigurationException">A setting is missing, wrong, or contradicts the build.</exception>
+    public static FuncIngestSettings Configure(FunctionsApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // Every setting is bound and validated here: a missing or malformed one stops the worker
+        // before any trigger starts, and the message names the setting.
+        FuncIngestSettings settings = FuncIngestSettings.Bind(builder.Configuration);
+        settings.ValidateForFunctions(CompiledKafkaProtocol.Setting);
+        builder.Services.AddFuncIngest(settings);
+#if !FUNCINGEST_WITHOUT_KAFKA
+        builder.Services.AddSingleton<TableIngestor>();
+#endif
+
+        // Logs, traces and the FuncIngest meter through OpenTelemetry (host.json: telemetryMode),
+        // exported to Application Insights when the app has its connection string.
+        IOpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
+            .UseFunctionsWorkerDefaults()
+            .WithMetrics(metrics => metrics.AddMeter(FuncIngestTelemetry.MeterName));
+        if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        {
+            telemetry.UseAzureMonitorExporter();
+        }
+
+        return settings;
+    }
+}

@@ -1,0 +1,3 @@
+using FuncIngest.TestSupport.Azurite;
+
+[assembly: AssemblyFixture(typeof(AzuriteFixture))]
