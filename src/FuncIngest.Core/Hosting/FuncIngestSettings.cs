@@ -117,12 +117,18 @@ public sealed class FuncIngestSettings
     {
         Staging.Validate();
         Loader.Validate();
+        ValidateTables();
         if (kafka)
         {
             Require(nameof(KafkaBrokerList), KafkaBrokerList, "the Kafka bootstrap servers, host:port[,host:port]");
             if (Topics.Count == 0)
             {
                 throw new FuncIngestConfigurationException(nameof(KafkaTopics), "is required: one or more topics, comma-separated.");
+            }
+
+            if (Topics.FirstOrDefault(t => !Records.KafkaTopicName.IsValid(t)) is { } badTopic)
+            {
+                throw new FuncIngestConfigurationException(nameof(KafkaTopics), $"'{badTopic}' is not a Kafka topic name (1 to {Records.KafkaTopicName.MaxLength} of A-Z a-z 0-9 . _ -, not '.' or '..').");
             }
 
             _ = ConsumerConfig();
@@ -157,6 +163,18 @@ public sealed class FuncIngestSettings
                 Require(nameof(StageConnectionString), StageConnectionString, "the staging storage account's connection string (with its key: Databend's azblob stage needs it)");
                 _ = StageConnection();
             }
+        }
+    }
+
+    /// <summary>Checks that no target table is the ledger: staged files are never loaded into it.</summary>
+    /// <exception cref="FuncIngestConfigurationException">A configured table is the ledger table.</exception>
+    public void ValidateTables()
+    {
+        if (Staging.ConfiguredTables.FirstOrDefault(t => string.Equals(t, Loader.LedgerTable, StringComparison.OrdinalIgnoreCase)) is { } ledger)
+        {
+            throw new FuncIngestConfigurationException(
+                string.Equals(ledger, Staging.Table, StringComparison.Ordinal) ? $"{StagingOptions.Section}:Table" : $"{StagingOptions.Section}:Tables",
+                $"names '{ledger}', the ledger table ({LoaderOptions.Section}:LedgerTable); staged files are never loaded into the ledger.");
         }
     }
 
