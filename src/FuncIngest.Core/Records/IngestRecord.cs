@@ -20,12 +20,10 @@ public sealed class IngestRecord
         RecordTimestampType timestampType = RecordTimestampType.NotAvailable,
         IReadOnlyList<RecordHeader>? headers = null)
     {
-        // Records enter here from every host: a topic outside Kafka's rule, or an offset whose
-        // successor does not fit the ledger's BIGINT, would reach stage paths and the ledger.
+        // Records enter here from every host: a topic outside Kafka's rule would reach stage paths.
         KafkaTopicName.ThrowIfInvalid(topic, nameof(topic));
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfEqual(offset, long.MaxValue);
         Topic = topic;
         Partition = partition;
         Offset = offset;
