@@ -47,8 +47,11 @@ param instanceMemoryMB int = 2048
 @allowed(['8.0', '9.0', '10.0'])
 param runtimeVersion string = '10.0'
 
-@description('Integrate the app with a new virtual network (for private Kafka brokers).')
+@description('Integrate the app with a new virtual network (for private Kafka brokers; required with allowedIpRanges, so the app reaches the staging account and Key Vault through the subnet).')
 param vnetEnabled bool = false
+
+@description('IPv4 addresses or CIDR ranges allowed to reach the staging account and Key Vault, e.g. Databend Cloud\'s egress addresses. Empty: both stay open to every network (keys and RBAC still apply). Set vnetEnabled with it.')
+param allowedIpRanges array = []
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -94,6 +97,8 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     location: location
     tags: tags
+    allowedIpRanges: allowedIpRanges
+    subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -107,6 +112,8 @@ module vault 'app/keyvault.bicep' = {
     stagingAccountName: storage.outputs.stagingAccountName
     databendDsn: databendDsn
     kafkaPassword: kafkaPassword
+    allowedIpRanges: allowedIpRanges
+    subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -127,6 +134,7 @@ module rbac 'app/rbac.bicep' = {
     principalId: identity.outputs.principalId
     hostAccountName: storage.outputs.hostAccountName
     stagingAccountName: storage.outputs.stagingAccountName
+    stagingContainerName: stagingContainerName
     keyVaultName: vault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }

@@ -63,6 +63,18 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
 
+  // Deployment goes through the identity and the deployment container; user/password
+  // publishing (FTP, and scm/Kudu basic auth) would be a second, password-based way in.
+  resource ftpPublishing 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: { allow: false }
+  }
+
+  resource scmPublishing 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: { allow: false }
+  }
+
   resource settings 'config' = {
     name: 'appsettings'
     properties: appSettings

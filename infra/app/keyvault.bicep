@@ -6,6 +6,12 @@ param stagingAccountName string
 param databendDsn string
 @secure()
 param kafkaPassword string
+@description('Addresses allowed to reach the vault besides the app\'s subnet; empty leaves it open to every network (RBAC still applies).')
+param allowedIpRanges array = []
+@description('The app\'s subnet (service endpoint Microsoft.KeyVault), through which Key Vault references resolve when the vault is closed; empty for none.')
+param subnetId string = ''
+
+var vaultIpRules = [for range in allowedIpRanges: { value: range }]
 
 resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: stagingAccountName
@@ -22,6 +28,12 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
+    networkAcls: empty(allowedIpRanges) ? null : {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+      ipRules: vaultIpRules
+      virtualNetworkRules: empty(subnetId) ? [] : [{ id: subnetId }]
+    }
   }
 
   resource dsn 'secrets' = {

@@ -14,6 +14,8 @@ resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
         name: 'app'
         properties: {
           addressPrefix: '10.40.1.0/24'
+          // So the staging account and Key Vault can admit this subnet when allowedIpRanges closes them.
+          serviceEndpoints: [{ service: 'Microsoft.Storage' }, { service: 'Microsoft.KeyVault' }]
           delegations: [
             {
               name: 'flex'

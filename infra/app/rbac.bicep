@@ -1,6 +1,7 @@
 param principalId string
 param hostAccountName string
 param stagingAccountName string
+param stagingContainerName string
 param keyVaultName string
 param applicationInsightsName string
 
@@ -19,6 +20,14 @@ resource hostAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: stagingAccountName
+
+  resource blobs 'blobServices' existing = {
+    name: 'default'
+
+    resource container 'containers' existing = {
+      name: stagingContainerName
+    }
+  }
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
@@ -40,9 +49,10 @@ resource hostRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for r
   }
 }]
 
+// Staging: the one container the app stages in, not every container of the account.
 resource stagingRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(stagingAccount.id, principalId, roles.storageBlobDataContributor)
-  scope: stagingAccount
+  name: guid(stagingAccount::blobs::container.id, principalId, roles.storageBlobDataContributor)
+  scope: stagingAccount::blobs::container
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'

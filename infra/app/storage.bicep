@@ -6,6 +6,12 @@ param stagingContainerName string
 param deploymentContainerName string
 param location string
 param tags object
+@description('Addresses allowed to reach the staging account (Databend\'s egress); empty leaves it open to every network.')
+param allowedIpRanges array = []
+@description('The app\'s subnet (service endpoint Microsoft.Storage), allowed when allowedIpRanges closes the account; empty for none.')
+param subnetId string = ''
+
+var stagingIpRules = [for range in allowedIpRanges: { value: range, action: 'Allow' }]
 
 resource hostAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: hostAccountName
@@ -40,6 +46,13 @@ resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowBlobPublicAccess: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // The account key is shared with Databend: a leaked key should still need a listed network.
+    networkAcls: empty(allowedIpRanges) ? null : {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      ipRules: stagingIpRules
+      virtualNetworkRules: empty(subnetId) ? [] : [{ id: subnetId, action: 'Allow' }]
+    }
   }
 
   resource blobs 'blobServices' = {

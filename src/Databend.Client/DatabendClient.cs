@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Databend.Client.Internal;
@@ -27,6 +28,7 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
 {
     private readonly DatabendTransport _transport;
     private readonly ILogger _logger;
+    private readonly SecretRedactor _redactor = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[] _session;
     private string? _lastNodeId;
@@ -49,8 +51,37 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         options.Validate();
         Options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _transport = new DatabendTransport(options, httpClient, _logger);
+        _redactor.Add(options.Password);
+        _redactor.Add(options.AccessToken);
+        _transport = new DatabendTransport(options, httpClient, _logger, _redactor);
         _session = QueryRequestWriter.InitialSession(options);
+    }
+
+    /// <summary>
+    /// The handler this client uses when it is given no <see cref="HttpClient"/>; use it for one
+    /// you give it. It never follows redirects: a redirect would re-send the Authorization header
+    /// and the statement (which may hold a storage key) to the host a <c>Location</c> names, and
+    /// a presigned request to wherever the storage points.
+    /// </summary>
+    /// <param name="options">For the connect timeout; null keeps 10 s.</param>
+    public static SocketsHttpHandler CreateHttpHandler(DatabendClientOptions? options) => new()
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = options?.ConnectTimeout ?? TimeSpan.FromSeconds(10),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = DecompressionMethods.All,
+    };
+
+    /// <summary>
+    /// Registers a secret this session sends inside statements (a storage key in CREATE STAGE):
+    /// from now on it is replaced by <c>***</c> in every message the client puts into an
+    /// exception or a log. The password and access token are registered already.
+    /// </summary>
+    public void AddSecret(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        _redactor.Add(secret);
+        _redactor.Add(DatabendSql.QuoteString(secret)[1..^1]);
     }
 
     /// <summary>The client's settings.</summary>
@@ -173,14 +204,14 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        HttpResponseMessage response = await _transport.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response = await SendPresignedAsync(request, HttpCompletionOption.ResponseHeadersRead, $"Download of @{stageName}/{path}", cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             using (response)
             {
-                string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                string body = await ReadErrorBodyAsync(response, cancellationToken).ConfigureAwait(false);
                 throw new DatabendException(
-                    $"Download of @{stageName}/{path} from the presigned URL failed with HTTP {(int)response.StatusCode}: {Truncate(body)}",
+                    $"Download of @{stageName}/{path} from the presigned URL failed with HTTP {(int)response.StatusCode}: {body}",
                     httpStatus: response.StatusCode,
                     isTransient: (int)response.StatusCode >= 500 || (int)response.StatusCode == 429);
             }
@@ -205,19 +236,77 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
 
         DatabendRow row = result.Rows[0];
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (!row.IsNull(row.GetOrdinal("headers")))
+        HttpMethod method;
+        Uri url;
+        try
         {
-            using JsonDocument json = row.GetJson(row.GetOrdinal("headers"));
-            foreach (JsonProperty header in json.RootElement.EnumerateObject())
+            if (!row.IsNull(row.GetOrdinal("headers")))
             {
-                headers[header.Name] = header.Value.ValueKind == JsonValueKind.String ? header.Value.GetString()! : header.Value.GetRawText();
+                using JsonDocument json = row.GetJson(row.GetOrdinal("headers"));
+                foreach (JsonProperty header in json.RootElement.EnumerateObject())
+                {
+                    // Only what a storage service needs to accept the request: a header such as
+                    // Metadata: true or Authorization would make it a request to something else.
+                    if (IsStorageHeader(header.Name))
+                    {
+                        headers[header.Name] = header.Value.ValueKind == JsonValueKind.String ? header.Value.GetString()! : header.Value.GetRawText();
+                    }
+                }
             }
+
+            method = new HttpMethod(row.GetString(row.GetOrdinal("method")));
+            url = new Uri(row.GetString(row.GetOrdinal("url")), UriKind.Absolute);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or KeyNotFoundException)
+        {
+            throw new DatabendException($"PRESIGN {kind} returned a malformed answer: {_redactor.Redact(e.Message)}", queryId: result.QueryId, innerException: e);
         }
 
-        return new DatabendPresignedRequest(
-            new HttpMethod(row.GetString(row.GetOrdinal("method"))),
-            new Uri(row.GetString(row.GetOrdinal("url")), UriKind.Absolute),
-            headers);
+        if (method != (kind == "UPLOAD" ? HttpMethod.Put : HttpMethod.Get) && !(kind == "UPLOAD" && method == HttpMethod.Post))
+        {
+            throw new DatabendException($"PRESIGN {kind} returned method {method}, which the client does not send.", queryId: result.QueryId);
+        }
+
+        // https only, so the storage is who it claims to be; http only on this machine (tests, local storage).
+        if (!(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && IsLoopback(url))) || url.UserInfo.Length > 0)
+        {
+            throw new DatabendException(
+                $"PRESIGN {kind} returned a {url.Scheme} URL for {url.Host}; the client sends stage files only over https (http only to a loopback address).",
+                queryId: result.QueryId);
+        }
+
+        return new DatabendPresignedRequest(method, url, headers);
+    }
+
+    private static bool IsStorageHeader(string name) =>
+        name.StartsWith("x-ms-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-goog-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-oss-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-cos-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-obs-", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-MD5", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Disposition", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Language", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Cache-Control", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("If-None-Match", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsLoopback(Uri url) =>
+        url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out IPAddress? address) && IPAddress.IsLoopback(address));
+
+    /// <summary>Sends a presigned request: never redirected (the storage answers itself or fails).</summary>
+    private async Task<HttpResponseMessage> SendPresignedAsync(HttpRequestMessage request, HttpCompletionOption completion, string what, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response = await _transport.Http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        if (response.RequestMessage?.RequestUri is { } answered && answered != request.RequestUri)
+        {
+            response.Dispose();
+            throw new DatabendException($"{what}: the HttpClient followed a redirect away from the presigned URL; give it a handler with AllowAutoRedirect = false (CreateHttpHandler).");
+        }
+
+        return response;
     }
 
     /// <summary>
@@ -237,12 +326,12 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
             }
         }
 
-        using HttpResponseMessage response = await _transport.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await SendPresignedAsync(request, HttpCompletionOption.ResponseHeadersRead, $"Upload of @{stageName}/{path}", cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            string body = await ReadErrorBodyAsync(response, cancellationToken).ConfigureAwait(false);
             throw new DatabendException(
-                $"Upload of @{stageName}/{path} to the presigned URL failed with HTTP {(int)response.StatusCode}: {Truncate(body)}",
+                $"Upload of @{stageName}/{path} to the presigned URL failed with HTTP {(int)response.StatusCode}: {body}",
                 httpStatus: response.StatusCode,
                 isTransient: (int)response.StatusCode >= 500 || (int)response.StatusCode == 429);
         }
@@ -310,12 +399,12 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         int attempts;
         try
         {
-            (page, attempts) = await SendAsync(HttpMethod.Post, "v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
+            (page, attempts) = await SendAsync(HttpMethod.Post, "/v1/query", request.WrittenMemory, queryId, sticky, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // No answer yet, so no kill_uri; the server runs the statement under our query id.
-            await KillAsync(new QueryPage { KillUri = $"v1/query/{queryId}/kill", NodeId = sticky }, queryId).ConfigureAwait(false);
+            await KillAsync(new QueryPage { KillUri = $"/v1/query/{queryId}/kill", NodeId = sticky }, queryId).ConfigureAwait(false);
             throw;
         }
 
@@ -329,7 +418,7 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
                 queryId: queryId, isTransient: true);
         }
 
-        ThrowIfFailed(page, queryId, sql);
+        ThrowIfFailed(page, queryId);
         return page;
     }
 
@@ -362,7 +451,7 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         {
             // Pages live on the node that runs the query.
             (QueryPage next, _) = await SendAsync(HttpMethod.Get, current.NextUri!, null, null, current.NodeId is { Length: > 0 } node ? node : _lastNodeId, cancellationToken).ConfigureAwait(false);
-            ThrowIfFailed(next, queryId, null);
+            ThrowIfFailed(next, queryId);
             return next;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -381,9 +470,19 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
         {
             page = QueryPageReader.Read(body.WrittenSpan);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
         {
-            throw new DatabendException($"Databend sent a response that is not the query API's JSON: {e.Message}", queryId: queryId, innerException: e);
+            // A number out of range (a code of 99999999999, rows: 1.5) is as malformed as bad JSON.
+            throw new DatabendException($"Databend sent a response that is not the query API's JSON: {_redactor.Redact(e.Message)}", queryId: queryId, innerException: e);
+        }
+
+        // Refuse a URI outside the query API before anything follows it (see DatabendTransport.Resolve).
+        foreach (string? next in (string?[])[page.NextUri, page.KillUri, page.FinalUri])
+        {
+            if (next is not null)
+            {
+                _ = _transport.Resolve(next);
+            }
         }
 
         ApplySession(page);
@@ -427,30 +526,49 @@ public sealed class DatabendClient : IAsyncDisposable, IDisposable
             await _transport.FireAsync(HttpMethod.Post, page.KillUri, page.NodeId, timeout.Token).ConfigureAwait(false);
             Log.Killed(_logger, queryId);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or DatabendException)
         {
             Log.KillFailed(_logger, e, queryId);
         }
     }
 
-    private static void ThrowIfFailed(QueryPage page, string queryId, string? sql)
+    /// <remarks>
+    /// Never the statement's text in the message: it can hold secrets (CREATE STAGE carries a
+    /// storage key) and exceptions end up in logs, CLI output and durable history. Server text
+    /// is redacted, since Databend echoes the statement in syntax errors.
+    /// </remarks>
+    private void ThrowIfFailed(QueryPage page, string queryId)
     {
         if (page.Error is { } error)
         {
             throw new DatabendException(
-                $"Databend error {error.Code}: {error.Message}",
-                error.Code, page.Id is { Length: > 0 } id ? id : queryId, System.Net.HttpStatusCode.OK, error.Detail);
+                $"Databend error {error.Code}: {_redactor.Redact(error.Message)}",
+                error.Code, page.Id is { Length: > 0 } id ? id : queryId, HttpStatusCode.OK, _redactor.RedactOrNull(error.Detail));
         }
 
         if (string.Equals(page.State, "Failed", StringComparison.Ordinal))
         {
-            throw new DatabendException(
-                $"Databend reports the statement failed without an error{(sql is null ? "." : ": " + Truncate(sql))}",
-                queryId: queryId);
+            throw new DatabendException($"Databend reports statement {queryId} failed without an error.", queryId: queryId);
         }
     }
 
     private static string NewQueryId() => Guid.NewGuid().ToString("N");
 
-    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";
+    /// <summary>At most 64 KiB of an error body, redacted, then cut to 200 characters (redacting first: a cut could split a secret).</summary>
+    private async Task<string> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            byte[] buffer = new byte[64 * 1024];
+            int filled = 0, read;
+            while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+            }
+
+            string text = _redactor.Redact(System.Text.Encoding.UTF8.GetString(buffer, 0, filled)).Trim();
+            return text.Length <= 200 ? text : text[..200] + "...";
+        }
+    }
 }

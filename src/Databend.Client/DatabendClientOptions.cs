@@ -67,6 +67,13 @@ public sealed class DatabendClientOptions
     /// <summary>The effective port.</summary>
     public int EffectivePort => Port ?? (UseTls ? 443 : 80);
 
+    /// <summary>
+    /// Largest response body read into memory, in bytes (default 64 MiB). A larger answer fails
+    /// the statement with a <see cref="DatabendException"/>; lower <see cref="MaxRowsPerPage"/>
+    /// for results with large rows.
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = 64 * 1024 * 1024;
+
     /// <summary>The server's base address, e.g. <c>https://host:443/</c>.</summary>
     public Uri BaseAddress => new($"{(UseTls ? "https" : "http")}://{FormatHost(Host)}:{EffectivePort.ToString(CultureInfo.InvariantCulture)}/");
 
@@ -97,6 +104,11 @@ public sealed class DatabendClientOptions
         if (MaxRowsPerPage is < 1)
         {
             throw new ArgumentException($"max_rows_per_page {MaxRowsPerPage} must be positive.", nameof(MaxRowsPerPage));
+        }
+
+        if (MaxResponseBytes < 64 * 1024)
+        {
+            throw new ArgumentException($"max_response_bytes {MaxResponseBytes} must be at least 65536.", nameof(MaxResponseBytes));
         }
 
         if (MaxRetries < 0)

@@ -27,7 +27,10 @@ public static class DatabendServiceCollectionExtensions
                 return true;
             })
             .ValidateOnStart();
-        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        // Redirects off: a redirect would re-send the Authorization header and the SQL body
+        // (which can hold a storage key) to whatever host the Location names.
+        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => DatabendClient.CreateHttpHandler(null));
         services.AddTransient(sp => new DatabendClient(
             sp.GetRequiredService<IOptions<DatabendClientOptions>>().Value,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
@@ -61,6 +64,7 @@ public static class DatabendServiceCollectionExtensions
         to.MaxRetries = from.MaxRetries;
         to.RetryDelay = from.RetryDelay;
         to.MaxRetryDelay = from.MaxRetryDelay;
+        to.MaxResponseBytes = from.MaxResponseBytes;
         foreach ((string key, string value) in from.Settings)
         {
             to.Settings[key] = value;

@@ -65,9 +65,29 @@ public static partial class DatabendSql
         return text.Append('\'').ToString();
     }
 
-    /// <summary>True when <paramref name="path"/> is safe to write unquoted after <c>@stage/</c>.</summary>
-    public static bool IsValidStagePath(string? path) =>
-        path is { Length: > 0 and <= 1024 } && StagePathPattern().IsMatch(path) && !path.Contains("..", StringComparison.Ordinal);
+    /// <summary>
+    /// True when <paramref name="path"/> is safe to write unquoted after <c>@stage/</c>: the
+    /// allowed characters, and no "." or ".." segment (one that could leave its folder). Dots
+    /// inside a segment are fine: <c>a..b</c> is a legal Kafka topic and so a stage folder.
+    /// </summary>
+    public static bool IsValidStagePath(string? path)
+    {
+        if (path is not { Length: > 0 and <= 1024 } || !StagePathPattern().IsMatch(path))
+        {
+            return false;
+        }
+
+        foreach (Range segment in path.AsSpan().Split('/'))
+        {
+            ReadOnlySpan<char> part = path.AsSpan()[segment];
+            if (part is "." or "..")
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex IdentifierPattern();

@@ -89,6 +89,46 @@ public sealed class TemplateTests
         Assert.All(assignments, a => Assert.Equal("ServicePrincipal", (string?)a["properties"]!["principalType"]));
     }
 
+    [Fact]
+    public async Task Staging_role_is_scoped_to_the_staging_container_not_the_account()
+    {
+        JsonObject staging = Assert.Single(Resources(await s_compiled.Value), r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments"
+            && ((string?)r["properties"]!["roleDefinitionId"])!.Contains("storageBlobDataContributor", StringComparison.Ordinal));
+
+        Assert.Contains("Microsoft.Storage/storageAccounts/blobServices/containers'", (string?)staging["scope"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Basic_publishing_credentials_are_disabled_for_ftp_and_scm()
+    {
+        List<JsonObject> policies = [.. Resources(await s_compiled.Value).Where(r => (string?)r["type"] == "Microsoft.Web/sites/basicPublishingCredentialsPolicies")];
+
+        Assert.Equal(["ftp", "scm"], policies.Select(p => ((string)p["name"]!).Split('\'')[^2].Split('/')[^1]).Order());
+        Assert.All(policies, p => Assert.False((bool)p["properties"]!["allow"]!));
+    }
+
+    [Fact]
+    public async Task Staging_account_and_key_vault_take_network_rules_from_allowed_ip_ranges()
+    {
+        JsonNode compiled = await s_compiled.Value;
+        Assert.NotNull(compiled["parameters"]!["allowedIpRanges"]);
+        JsonObject staging = Assert.Single(Resources(compiled), a => (string?)a["type"] == "Microsoft.Storage/storageAccounts" && a["tags"]?.ToString().Contains("'staging'", StringComparison.Ordinal) == true);
+        JsonObject vault = Assert.Single(Resources(compiled), r => (string?)r["type"] == "Microsoft.KeyVault/vaults");
+
+        foreach (JsonObject resource in new[] { staging, vault })
+        {
+            string acls = resource["properties"]!["networkAcls"]!.ToJsonString();
+            Assert.Contains("allowedIpRanges", acls, StringComparison.Ordinal);
+            Assert.Contains("Deny", acls, StringComparison.Ordinal);
+        }
+
+        foreach (string module in new[] { "storage", "keyvault" })
+        {
+            JsonObject deployment = Assert.Single(Deployments(compiled), d => (string?)d["name"] == module);
+            Assert.Contains("allowedIpRanges", deployment["properties"]!["parameters"]!["allowedIpRanges"]!.ToJsonString(), StringComparison.Ordinal);
+        }
+    }
+
     private static async Task<JsonNode> CompileAsync()
     {
         string outFile = Path.Combine(Directory.CreateTempSubdirectory("funcingest-bicep-").FullName, "main.json");

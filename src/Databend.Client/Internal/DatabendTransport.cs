@@ -24,17 +24,13 @@ internal sealed class DatabendTransport : IDisposable
     private readonly AuthenticationHeaderValue _authorization;
     private readonly ILogger _logger;
 
-    public DatabendTransport(DatabendClientOptions options, HttpClient? http, ILogger logger)
+    public DatabendTransport(DatabendClientOptions options, HttpClient? http, ILogger logger, SecretRedactor redactor)
     {
         _options = options;
         _logger = logger;
+        Redactor = redactor;
         _ownsHttp = http is null;
-        _http = http ?? new HttpClient(new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.All,
-        })
+        _http = http ?? new HttpClient(DatabendClient.CreateHttpHandler(options))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -43,7 +39,35 @@ internal sealed class DatabendTransport : IDisposable
             : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.User}:{options.Password}")));
     }
 
-    public Uri Resolve(string pathOrUri) => new(_options.BaseAddress, pathOrUri);
+    /// <summary>The secrets removed from every message this transport and its client build.</summary>
+    public SecretRedactor Redactor { get; }
+
+    /// <summary>
+    /// Resolves a path of the query API against the configured server, refusing anything else.
+    /// Databend's handler makes every URI it returns an absolute path on the same server,
+    /// <c>/v1/query/{id}/page/{n}</c>, <c>/v1/query/{id}/final</c>, <c>/v1/query/{id}/kill</c>
+    /// (databendlabs/databend: src/query/service/src/servers/http/v1/http_query_handlers.rs,
+    /// <c>make_page_uri</c>, <c>make_final_uri</c>, <c>make_kill_uri</c>). Following another
+    /// host or scheme would hand it the Authorization header.
+    /// </summary>
+    /// <exception cref="DatabendException">The URI names another origin or leaves <c>/v1/</c>.</exception>
+    public Uri Resolve(string path)
+    {
+        Uri baseAddress = _options.BaseAddress;
+        if (path is ['/', not '/' and not '\\', ..]
+            && path.StartsWith("/v1/", StringComparison.Ordinal)
+            && Uri.TryCreate(baseAddress, path, out Uri? uri)
+            && Uri.Compare(uri, baseAddress, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
+            && uri.AbsolutePath.StartsWith("/v1/", StringComparison.Ordinal))
+        {
+            return uri;
+        }
+
+        throw new DatabendException(
+            $"Databend answered with a URI outside its query API on {baseAddress.GetLeftPart(UriPartial.Authority)} ('{Shorten(Redactor.Redact(path))}'); the client follows only /v1/ paths on the configured server.");
+    }
+
+    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "...";
 
     /// <summary>
     /// Sends a request and returns the body of a 2xx answer in <paramref name="body"/>.
@@ -76,10 +100,23 @@ internal sealed class DatabendTransport : IDisposable
                 {
                     using HttpRequestMessage request = BuildRequest(method, uri, content, queryId, stickyNode);
                     using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                    if (response.RequestMessage?.RequestUri is { } answered && answered != uri)
+                    {
+                        // Only an HttpClient passed in by the caller can follow redirects (ours do not).
+                        throw new DatabendException(
+                            $"The HttpClient given to Databend.Client followed a redirect away from {uri.AbsolutePath}; give it a handler with AllowAutoRedirect = false (DatabendClient.CreateHttpHandler).",
+                            queryId: queryId, httpStatus: response.StatusCode);
+                    }
+
                     Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                     await using (stream.ConfigureAwait(false))
                     {
-                        await body.ReadFromAsync(stream, timeout.Token).ConfigureAwait(false);
+                        if (!await body.ReadFromAsync(stream, _options.MaxResponseBytes, timeout.Token).ConfigureAwait(false))
+                        {
+                            throw new DatabendException(
+                                $"Databend's answer to {method} {uri.AbsolutePath} is larger than {_options.MaxResponseBytes} bytes (MaxResponseBytes); lower max_rows_per_page or raise the limit.",
+                                queryId: queryId, httpStatus: response.StatusCode);
+                        }
                     }
 
                     if (response.IsSuccessStatusCode)
@@ -90,11 +127,11 @@ internal sealed class DatabendTransport : IDisposable
                     status = response.StatusCode;
                     if (!IsRetryableStatus(response.StatusCode))
                     {
-                        throw ErrorFromResponse(response.StatusCode, body.WrittenSpan, queryId);
+                        throw ErrorFromResponse(response.StatusCode, body.WrittenSpan, queryId, Redactor);
                     }
 
                     failure = $"HTTP {(int)response.StatusCode}";
-                    inner = ErrorFromResponse(response.StatusCode, body.WrittenSpan, queryId);
+                    inner = ErrorFromResponse(response.StatusCode, body.WrittenSpan, queryId, Redactor);
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -143,18 +180,20 @@ internal sealed class DatabendTransport : IDisposable
         }
     }
 
-    internal static DatabendException ErrorFromResponse(HttpStatusCode status, ReadOnlySpan<byte> body, string? queryId)
+    internal static DatabendException ErrorFromResponse(HttpStatusCode status, ReadOnlySpan<byte> body, string? queryId, SecretRedactor redactor)
     {
         QueryError? error = QueryPageReader.TryReadErrorBody(body);
         bool transient = IsRetryableStatus(status) || (int)status >= 500 && error is null;
         if (error is not null)
         {
             return new DatabendException(
-                $"Databend error {error.Code}: {error.Message}",
-                error.Code, queryId, status, error.Detail, transient);
+                $"Databend error {error.Code}: {redactor.Redact(error.Message)}",
+                error.Code, queryId, status, redactor.RedactOrNull(error.Detail), transient);
         }
 
-        string text = Encoding.UTF8.GetString(body.Length > 1024 ? body[..1024] : body).Trim();
+        // Redact the whole text before cutting it: a cut could split a secret and leave half.
+        string text = redactor.Redact(Encoding.UTF8.GetString(body.Length > 64 * 1024 ? body[..(64 * 1024)] : body)).Trim();
+        text = text.Length > 1024 ? text[..1024] : text;
         return new DatabendException(
             $"Databend answered HTTP {(int)status} {status}{(text.Length > 0 ? ": " + text : ".")}",
             null, queryId, status, null, transient);

@@ -32,8 +32,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Clear() => _written = 0;
 
-    /// <summary>Reads a whole stream into the buffer.</summary>
-    public async Task ReadFromAsync(Stream stream, CancellationToken cancellationToken)
+    /// <summary>Reads a whole stream into the buffer; false (and the buffer is not grown further) when it holds more than <paramref name="limit"/> bytes.</summary>
+    public async Task<bool> ReadFromAsync(Stream stream, int limit, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -41,10 +41,14 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             int read = await stream.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
-                return;
+                return true;
             }
 
             Advance(read);
+            if (_written > limit)
+            {
+                return false;
+            }
         }
     }
 
@@ -66,7 +70,14 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + need));
+        // In long: doubling a buffer past 1 GiB overflows int.
+        long size = Math.Min(Array.MaxLength, Math.Max(_buffer.Length * 2L, (long)_written + need));
+        if (size < (long)_written + need)
+        {
+            throw new InsufficientMemoryException("The response buffer cannot grow past the largest array.");
+        }
+
+        byte[] bigger = ArrayPool<byte>.Shared.Rent((int)size);
         _buffer.AsSpan(0, _written).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;

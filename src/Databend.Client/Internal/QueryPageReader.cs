@@ -99,9 +99,9 @@ internal static class QueryPageReader
                 reader.Skip();
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            // Not JSON: the caller reports the status and the text.
+            // Not JSON, or not this shape (a code beyond int): the caller reports the status and the text.
         }
 
         return null;

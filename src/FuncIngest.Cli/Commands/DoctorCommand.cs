@@ -43,6 +43,12 @@ internal static class DoctorCommand
                 return ExitCodes.ProblemFound;
             }
 
+            // A warning, not a problem: a private network can be a deliberate choice.
+            foreach (string plaintext in settings.PlaintextWarnings())
+            {
+                output.WriteLine($"WARNING {plaintext}");
+            }
+
             Report($"Kafka {settings.KafkaBrokerList}", CheckKafka(settings));
             if (settings.UsesInternalStage)
             {

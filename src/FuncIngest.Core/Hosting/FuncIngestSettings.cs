@@ -131,12 +131,18 @@ public sealed class FuncIngestSettings
     {
         Staging.Validate();
         Loader.Validate();
+        ValidateTables();
         if (kafka)
         {
             Require(nameof(KafkaBrokerList), KafkaBrokerList, "the Kafka bootstrap servers, host:port[,host:port]");
             if (Topics.Count == 0)
             {
                 throw new FuncIngestConfigurationException(nameof(KafkaTopics), "is required: one or more topics, comma-separated.");
+            }
+
+            if (Topics.FirstOrDefault(t => !Records.KafkaTopicName.IsValid(t)) is { } badTopic)
+            {
+                throw new FuncIngestConfigurationException(nameof(KafkaTopics), $"'{badTopic}' is not a Kafka topic name (1 to {Records.KafkaTopicName.MaxLength} of A-Z a-z 0-9 . _ -, not '.' or '..').");
             }
 
             _ = ConsumerConfig();
@@ -174,6 +180,18 @@ public sealed class FuncIngestSettings
         }
     }
 
+    /// <summary>Checks that no target table is the ledger: staged files are never loaded into it.</summary>
+    /// <exception cref="FuncIngestConfigurationException">A configured table is the ledger table.</exception>
+    public void ValidateTables()
+    {
+        if (Staging.ConfiguredTables.FirstOrDefault(t => string.Equals(t, Loader.LedgerTable, StringComparison.OrdinalIgnoreCase)) is { } ledger)
+        {
+            throw new FuncIngestConfigurationException(
+                string.Equals(ledger, Staging.Table, StringComparison.Ordinal) ? $"{StagingOptions.Section}:Table" : $"{StagingOptions.Section}:Tables",
+                $"names '{ledger}', the ledger table ({LoaderOptions.Section}:LedgerTable); staged files are never loaded into the ledger.");
+        }
+    }
+
     /// <summary>
     /// What the Functions app needs beyond <see cref="Validate"/>: its ingest function reads one
     /// topic, and its Kafka security protocol is fixed when the app is built, so
@@ -208,6 +226,79 @@ public sealed class FuncIngestSettings
 
         static string Normalize(string protocol) => protocol.Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
     }
+
+    /// <summary>
+    /// What is reached in plaintext on an address that is not this machine: Kafka without TLS,
+    /// Databend without TLS (credentials and data in the clear), the stage over http. One line
+    /// per endpoint, for <c>funcingest doctor</c>; empty when everything is encrypted or local.
+    /// </summary>
+    public IReadOnlyList<string> PlaintextWarnings()
+    {
+        var warnings = new List<string>();
+        if (KafkaProtocol.ToUpperInvariant() is "PLAINTEXT" or "SASLPLAINTEXT" or "SASL_PLAINTEXT")
+        {
+            foreach (string broker in (KafkaBrokerList ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string host = broker.StartsWith('[') ? broker[1..Math.Max(1, broker.IndexOf(']', StringComparison.Ordinal))] : broker.Split(':')[0];
+                if (!IsLoopbackHost(host))
+                {
+                    warnings.Add($"Kafka broker {broker} is reached without TLS (KafkaProtocol {KafkaProtocol}{(KafkaProtocol.StartsWith("Sasl", StringComparison.OrdinalIgnoreCase) ? ", so the SASL password crosses the network in the clear" : string.Empty)}); use Ssl or SaslSsl");
+                }
+            }
+        }
+
+        if (DatabendDsn is { Length: > 0 })
+        {
+            try
+            {
+                global::Databend.Client.DatabendClientOptions databend = global::Databend.Client.DatabendDsn.Parse(DatabendDsn);
+                if (!databend.UseTls && !IsLoopbackHost(databend.Host))
+                {
+                    warnings.Add($"Databend at {databend.Host} is reached over http (sslmode=disable): the password and every row cross the network in the clear; remove sslmode=disable");
+                }
+            }
+            catch (FormatException)
+            {
+                // Reported by Validate.
+            }
+        }
+
+        if (!UsesInternalStage && StageConnectionString is { Length: > 0 })
+        {
+            var parts = new DbConnectionStringBuilder();
+            try
+            {
+                parts.ConnectionString = StageConnectionString;
+            }
+            catch (ArgumentException)
+            {
+                return warnings;
+            }
+
+            string? Get(string key) => parts.TryGetValue(key, out object? value) ? value?.ToString() : null;
+            string? endpoint = Get("BlobEndpoint");
+            bool http = endpoint is not null
+                ? endpoint.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+                : string.Equals(Get("DefaultEndpointsProtocol"), "http", StringComparison.OrdinalIgnoreCase);
+            string host = endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) ? uri.Host : $"{Get("AccountName")}.blob.{Get("EndpointSuffix") ?? "core.windows.net"}";
+            if (http && !string.Equals(Get("UseDevelopmentStorage"), "true", StringComparison.OrdinalIgnoreCase) && !IsLoopbackHost(host))
+            {
+                warnings.Add($"the stage account {host} is reached over http (StageConnectionString); use https");
+            }
+        }
+
+        if (Loader.StageEndpoint is { Length: > 0 } seen && Uri.TryCreate(seen, UriKind.Absolute, out Uri? databendSees)
+            && databendSees.Scheme == Uri.UriSchemeHttp && !IsLoopbackHost(databendSees.Host))
+        {
+            warnings.Add($"Databend reaches the stage at {databendSees.Host} over http ({LoaderOptions.Section}:StageEndpoint); use https");
+        }
+
+        return warnings;
+    }
+
+    private static bool IsLoopbackHost(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address));
 
     /// <summary>Consumer settings: manual commits after staging, cooperative-sticky assignment.</summary>
     public ConsumerConfig ConsumerConfig()

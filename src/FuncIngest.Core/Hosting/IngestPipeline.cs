@@ -31,6 +31,7 @@ public sealed class IngestPipeline
         ArgumentNullException.ThrowIfNull(clients);
         settings.Staging.Validate();
         settings.Loader.Validate();
+        settings.ValidateTables();
         Settings = settings;
         _store = store;
         _clients = clients;
@@ -48,7 +49,7 @@ public sealed class IngestPipeline
     /// Stages a batch for <paramref name="table"/> (default <see cref="DefaultTable"/>) and
     /// returns once every file is durable in the stage. Offsets already staged are skipped.
     /// </summary>
-    /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not a plain identifier.</exception>
+    /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not one of <see cref="StagingOptions.ConfiguredTables"/>.</exception>
     public Task<StageBatchResult> StageAsync(IReadOnlyList<IngestRecord> records, string? table = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -60,6 +61,7 @@ public sealed class IngestPipeline
     /// first when <see cref="LoaderOptions.EnsureObjects"/> is on (once per process and table).
     /// </summary>
     /// <exception cref="DatabendException">Databend failed through every transaction attempt; the files stay staged.</exception>
+    /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not one of <see cref="StagingOptions.ConfiguredTables"/>.</exception>
     public async Task<LoadResult> LoadAsync(string table, CancellationToken cancellationToken = default)
     {
         StagingOptions staging = Staging(table);
@@ -74,13 +76,27 @@ public sealed class IngestPipeline
         return await loader.LoadAllAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Tables with staged files older than <see cref="LoaderOptions.StrandedAfter"/>: their load was never scheduled, or failed.</summary>
+    /// <summary>
+    /// Configured tables (<see cref="StagingOptions.ConfiguredTables"/>) with staged files older
+    /// than <see cref="LoaderOptions.StrandedAfter"/>: their load was never scheduled, or failed.
+    /// A folder of the stage that names another table (or the ledger) is not a table to load.
+    /// </summary>
     public Task<IReadOnlyList<StrandedTable>> FindStrandedAsync(CancellationToken cancellationToken = default) =>
-        new StageSweeper(_store, Settings.Staging.Prefix, _time).FindStrandedAsync(Settings.Loader.StrandedAfter, cancellationToken);
+        new StageSweeper(_store, Settings.Staging.Prefix, _time, Settings.Staging.ConfiguredTables).FindStrandedAsync(Settings.Loader.StrandedAfter, cancellationToken);
 
     private BatchStager Stager(string table) =>
         _stagers.GetOrAdd(table, t => new BatchStager(_store, Staging(t), _loggers.CreateLogger<BatchStager>(), _time));
 
-    private StagingOptions Staging(string table) =>
-        string.Equals(table, Settings.Staging.Table, StringComparison.Ordinal) ? Settings.Staging : Settings.Staging.WithTable(table);
+    private StagingOptions Staging(string table)
+    {
+        if (!Settings.Staging.ConfiguredTables.Contains(table, StringComparer.Ordinal))
+        {
+            // Table names reach here from the stage (the sweeper) and from durable inputs: only
+            // a table the operator configured is staged or loaded.
+            throw new FuncIngestConfigurationException($"{StagingOptions.Section}:Tables",
+                $"does not list '{table}'; FuncIngest stages and loads only {StagingOptions.Section}:Table and the tables listed there.");
+        }
+
+        return string.Equals(table, Settings.Staging.Table, StringComparison.Ordinal) ? Settings.Staging : Settings.Staging.WithTable(table);
+    }
 }

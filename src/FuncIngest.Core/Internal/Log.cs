@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(102, LogLevel.Information, "Skipped {Records} records of {Topic}[{Partition}] already covered by staged or dead-letter files")]
     public static partial void SkippedCovered(ILogger logger, int records, string topic, int partition);
 
+    [LoggerMessage(103, LogLevel.Warning, "Stage object {Path} does not count as staged: {Reason}; records of its offsets are staged again")]
+    public static partial void IgnoredForCoverage(ILogger logger, string path, string reason);
+
     [LoggerMessage(200, LogLevel.Information, "Loaded {Files} files ({Rows} rows) into {Table}; skipped {Skipped} already loaded")]
     public static partial void Loaded(ILogger logger, int files, long rows, string table, int skipped);
 
@@ -39,4 +42,10 @@ internal static partial class Log
 
     [LoggerMessage(208, LogLevel.Warning, "Databend refused the line of offset {Offset} in {Path}; dead-lettered it and loading the rest: {Error}")]
     public static partial void LineRefused(ILogger logger, string path, long offset, string error);
+
+    [LoggerMessage(209, LogLevel.Warning, "Stage object {Path} is in the folder of table {Table} but is not a staged file FuncIngest writes; left in place, not loaded")]
+    public static partial void NotAStagedFile(ILogger logger, string path, string table);
+
+    [LoggerMessage(210, LogLevel.Warning, "Skipped {Path} in the listing of internal stage {Stage}: {Reason}")]
+    public static partial void ListingEntrySkipped(ILogger logger, string path, string stage, string reason);
 }

@@ -55,6 +55,13 @@ public static class DatabendSetup
         }
 
         await client.ExecuteAsync(LedgerDdl(loader.LedgerTable), cancellationToken).ConfigureAwait(false);
+        if (connection is not null)
+        {
+            // The key travels inside the statement; Databend echoes statements in syntax errors,
+            // and the client's messages reach logs, CLI output and durable history.
+            client.AddSecret(connection.AccountKey);
+        }
+
         await client.ExecuteAsync(connection is null ? InternalStageDdl(loader.StageName) : StageDdl(loader.StageName, connection), cancellationToken).ConfigureAwait(false);
     }
 }

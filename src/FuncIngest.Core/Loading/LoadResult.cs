@@ -14,6 +14,13 @@ public sealed class LoadResult
     /// <summary>Files moved to quarantine after a permanent failure, with the error.</summary>
     public List<(StageFileName File, string Error)> Quarantined { get; } = [];
 
+    /// <summary>
+    /// Objects in the table's folder that are not staged files FuncIngest writes (a name it
+    /// cannot parse, such as a last offset of <see cref="long.MaxValue"/>): counted as bad
+    /// files, left in place and never loaded.
+    /// </summary>
+    public List<string> NotStaged { get; } = [];
+
     /// <summary>Rows committed.</summary>
     public long RowsLoaded { get; set; }
 

@@ -72,6 +72,12 @@ public sealed class TableLoader
         ArgumentNullException.ThrowIfNull(options);
         staging.Validate();
         options.Validate();
+        if (string.Equals(staging.Table, options.LedgerTable, StringComparison.OrdinalIgnoreCase))
+        {
+            // Loading stage files into the ledger would let their content decide what is skipped.
+            throw new FuncIngestConfigurationException($"{StagingOptions.Section}:Table", $"'{staging.Table}' is the ledger table ({LoaderOptions.Section}:LedgerTable); FuncIngest never loads staged files into it.");
+        }
+
         _clientFactory = clientFactory;
         _store = store;
         _staging = staging;
@@ -95,6 +101,7 @@ public sealed class TableLoader
             total.Skipped.AddRange(pass.Skipped);
             total.Quarantined.AddRange(pass.Quarantined);
             total.DeadLettered.AddRange(pass.DeadLettered);
+            total.NotStaged.AddRange(pass.NotStaged.Where(p => !total.NotStaged.Contains(p, StringComparer.Ordinal)));
             total.RowsLoaded += pass.RowsLoaded;
             total.Retries += pass.Retries;
             total.Busy |= pass.Busy;
@@ -128,7 +135,14 @@ public sealed class TableLoader
 
         await using (lease.ConfigureAwait(false))
         {
-            List<PendingFile> pending = await ListPendingAsync(cancellationToken).ConfigureAwait(false);
+            List<PendingFile> pending = await ListPendingAsync(result.NotStaged, cancellationToken).ConfigureAwait(false);
+            foreach (PendingFile bad in pending.Where(p => p.Problem is not null).ToList())
+            {
+                // A name whose metadata disagrees (or an empty object) must not move the ledger.
+                await QuarantineAsync(bad, $"the file does not agree with its name: {bad.Problem}", result, cancellationToken).ConfigureAwait(false);
+                pending.Remove(bad);
+            }
+
             if (pending.Count == 0)
             {
                 return result;
@@ -198,14 +212,21 @@ public sealed class TableLoader
         }
     }
 
-    private async Task<List<PendingFile>> ListPendingAsync(CancellationToken cancellationToken)
+    private async Task<List<PendingFile>> ListPendingAsync(List<string>? notStaged, CancellationToken cancellationToken)
     {
         var files = new List<PendingFile>();
         await foreach (StagedObject staged in _store.ListAsync($"{(_layout.Prefix.Length == 0 ? string.Empty : _layout.Prefix + "/")}{_layout.Table}/", cancellationToken).ConfigureAwait(false))
         {
             if (StageFileName.TryParse(staged.Path, out StageFileName? name) && name.Table == _layout.Table && name.Prefix == _layout.Prefix)
             {
-                files.Add(new PendingFile(name, staged));
+                files.Add(new PendingFile(name, staged) { Problem = StageFiles.Disagreement(name, staged) });
+            }
+            else if (notStaged is not null
+                && !(staged.Path.EndsWith(StageMetadata.SidecarSuffix, StringComparison.Ordinal)
+                    && StageFileName.TryParse(staged.Path[..^StageMetadata.SidecarSuffix.Length], out _)))
+            {
+                notStaged.Add(staged.Path);
+                Log.NotAStagedFile(_logger, staged.Path, _staging.Table);
             }
         }
 
@@ -300,7 +321,7 @@ public sealed class TableLoader
 
     private async Task<bool> RemoveVanishedAsync(List<PendingFile> batch, CancellationToken cancellationToken)
     {
-        var listed = (await ListPendingAsync(cancellationToken).ConfigureAwait(false)).Select(f => f.Name.Path).ToHashSet(StringComparer.Ordinal);
+        var listed = (await ListPendingAsync(null, cancellationToken).ConfigureAwait(false)).Select(f => f.Name.Path).ToHashSet(StringComparer.Ordinal);
         return batch.RemoveAll(f => !listed.Contains(f.Name.Path)) > 0;
     }
 
@@ -589,7 +610,7 @@ public sealed class TableLoader
     /// <summary>The offset and text of line <paramref name="line"/> (from 0) of a file as it was copied.</summary>
     private async Task<(long Offset, byte[] Line)> ReadLineAsync(Copy copy, int line, CancellationToken cancellationToken)
     {
-        IReadOnlyList<long> offsets = copy.Offsets ?? [.. StageFiles.Offsets(await StageFiles.ReadLineOffsetsAsync(_store, copy.File.Staged, cancellationToken).ConfigureAwait(false))];
+        IReadOnlyList<long> offsets = copy.Offsets ?? [.. StageFiles.Offsets(await ReadLineOffsetsAsync(copy.File, cancellationToken).ConfigureAwait(false))];
         if (line < 0 || line >= offsets.Count)
         {
             throw new BadFileException(copy.File, $"Databend refused line {line} of {copy.Path}, which has {offsets.Count} lines.");
@@ -599,17 +620,40 @@ public sealed class TableLoader
         await using (source.ConfigureAwait(false))
         {
             using var reader = new StreamReader(source, Encoding.UTF8);
-            for (int i = 0; ; i++)
+            try
             {
-                string text = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
-                    ?? throw new BadFileException(copy.File, $"{copy.Path} has fewer lines than its offsets metadata lists.");
-                if (i == line)
+                for (int i = 0; ; i++)
                 {
-                    return (offsets[line], Encoding.UTF8.GetBytes(text));
+                    string text = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                        ?? throw new BadFileException(copy.File, $"{copy.Path} has fewer lines than its offsets metadata lists.");
+                    if (i == line)
+                    {
+                        return (offsets[line], Encoding.UTF8.GetBytes(text));
+                    }
                 }
+            }
+            catch (Exception e) when (IsUnreadableContent(e))
+            {
+                throw new BadFileException(copy.File, $"File {copy.Path} cannot be decompressed: {e.Message}");
             }
         }
     }
+
+    /// <summary>A file's line offsets, checked against its name; any fault in them quarantines the file, never fails the pass.</summary>
+    private async Task<OffsetRanges> ReadLineOffsetsAsync(PendingFile file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await StageFiles.ReadCheckedLineOffsetsAsync(_store, file.Name, file.Staged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or OverflowException)
+        {
+            throw new BadFileException(file, $"File {file.Name.Path} has unreadable offsets metadata: {e.Message}");
+        }
+    }
+
+    /// <summary>What decompressors throw for content that is not what its name says (not a storage error).</summary>
+    private static bool IsUnreadableContent(Exception e) => e is InvalidDataException or ZstdSharp.ZstdException or DecoderFallbackException;
 
     /// <summary>
     /// Writes a copy of the file holding only the lines at or after <paramref name="nextOffset"/>
@@ -618,15 +662,7 @@ public sealed class TableLoader
     private async Task<Copy> TrimAsync(PendingFile file, long nextOffset, CancellationToken cancellationToken)
     {
         Log.Trimmed(_logger, file.Name.Path, nextOffset);
-        OffsetRanges lineOffsets;
-        try
-        {
-            lineOffsets = await StageFiles.ReadLineOffsetsAsync(_store, file.Staged, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException or OverflowException)
-        {
-            throw new BadFileException(file, $"File {file.Name.Path} has unreadable offsets metadata: {e.Message}");
-        }
+        OffsetRanges lineOffsets = await ReadLineOffsetsAsync(file, cancellationToken).ConfigureAwait(false);
 
         string extension = StageFileName.ExtensionOf(_staging.Compression);
         string path = string.Create(CultureInfo.InvariantCulture, $"{TrimmedPrefix}/{_layout.Table}/{file.Name.Topic}/{file.Name.Partition}/{Math.Max(nextOffset, file.Name.FirstOffset):D20}-{file.Name.LastOffset:D20}-{Guid.NewGuid():N}{extension}");
@@ -651,6 +687,10 @@ public sealed class TableLoader
                             kept.Add(offset);
                         }
                     }
+                }
+                catch (Exception e) when (IsUnreadableContent(e))
+                {
+                    throw new BadFileException(file, $"File {file.Name.Path} cannot be decompressed: {e.Message}");
                 }
                 finally
                 {
@@ -716,6 +756,9 @@ public sealed class TableLoader
         public StageFileName Name { get; } = name;
 
         public StagedObject Staged { get; } = staged;
+
+        /// <summary>Why the file does not agree with its name (it is quarantined, not loaded), or null.</summary>
+        public string? Problem { get; init; }
 
         /// <summary>Offsets of lines Databend refused in this pass (dead-lettered; left out of the copy).</summary>
         public HashSet<long> Rejected { get; } = [];

@@ -9,6 +9,7 @@ namespace FuncIngest.Records;
 public sealed class IngestRecord
 {
     /// <summary>Creates a record.</summary>
+    /// <exception cref="ArgumentException">The topic is not a Kafka topic name, or partition or offset is out of range.</exception>
     public IngestRecord(
         string topic,
         int partition,
@@ -19,7 +20,8 @@ public sealed class IngestRecord
         RecordTimestampType timestampType = RecordTimestampType.NotAvailable,
         IReadOnlyList<RecordHeader>? headers = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(topic);
+        // Records enter here from every host: a topic outside Kafka's rule would reach stage paths.
+        KafkaTopicName.ThrowIfInvalid(topic, nameof(topic));
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         Topic = topic;

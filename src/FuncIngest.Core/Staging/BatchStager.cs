@@ -91,7 +91,12 @@ public sealed class BatchStager
         return result;
     }
 
-    /// <summary>The offsets of a partition already covered: staged and quarantined files by name, dead letters exactly.</summary>
+    /// <summary>
+    /// The offsets of a partition already covered: staged and quarantined files by name, dead
+    /// letters exactly. A file counts only when its metadata agrees with its name and it is not
+    /// empty (<see cref="StageFiles.Disagreement"/>): coverage decides which records are skipped
+    /// and then committed to Kafka, so a stray or planted name must not cover real records.
+    /// </summary>
     internal async Task<(OffsetRanges Files, OffsetRanges DeadLetters)> CoverageAsync(string topic, int partition, CancellationToken cancellationToken)
     {
         var files = new OffsetRanges();
@@ -99,22 +104,46 @@ public sealed class BatchStager
         {
             await foreach (StagedObject staged in _store.ListAsync(folder, cancellationToken).ConfigureAwait(false))
             {
-                if (StageFileName.TryParse(staged.Path, out StageFileName? name))
+                if (!StageFileName.TryParse(staged.Path, out StageFileName? name))
                 {
-                    files.Add(name.FirstOffset, name.LastOffset);
+                    continue;
                 }
+
+                if (StageFiles.Disagreement(name, staged) is { } why)
+                {
+                    Log.IgnoredForCoverage(_logger, staged.Path, why);
+                    continue;
+                }
+
+                files.Add(name.FirstOffset, name.LastOffset);
             }
         }
 
         var dead = new OffsetRanges();
         await foreach (StagedObject letter in _store.ListAsync(_layout.DeadLetterFolder(topic, partition), cancellationToken).ConfigureAwait(false))
         {
-            if (StageFileName.TryParse(letter.Path, out _))
+            if (!StageFileName.TryParse(letter.Path, out StageFileName? name))
             {
-                foreach ((long first, long last) in (await StageFiles.ReadLineOffsetsAsync(_store, letter, cancellationToken).ConfigureAwait(false)).Ranges)
-                {
-                    dead.Add(first, last);
-                }
+                continue;
+            }
+
+            OffsetRanges offsets;
+            try
+            {
+                offsets = StageFiles.Disagreement(name, letter) is { } why
+                    ? throw new InvalidDataException(why)
+                    : await StageFiles.ReadCheckedLineOffsetsAsync(_store, name, letter, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidDataException e)
+            {
+                // Not counted: its records, if any, are staged again rather than skipped.
+                Log.IgnoredForCoverage(_logger, letter.Path, e.Message);
+                continue;
+            }
+
+            foreach ((long first, long last) in offsets.Ranges)
+            {
+                dead.Add(first, last);
             }
         }
 
@@ -231,12 +260,39 @@ public sealed class BatchStager
                 [StageMetadata.Mode] = _options.Encoding.Mode.ToString().ToLowerInvariant(),
             };
             bool created = await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
+            if (!created)
+            {
+                await ThrowIfNotOursAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+
             result.Files.Add(new StagedFile(name, lines, created));
             result.StagedRecords += lines;
             FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
             FuncIngestMetrics.BytesIn.Add(chunk.BytesIn);
             FuncIngestMetrics.BytesOut.Add(upload.Content.Length);
             Log.FileStaged(_logger, lines, topic, partition, name.Path, created ? "created" : "already there");
+        }
+    }
+
+    /// <summary>
+    /// A name taken by an object that does not count as a staged file (see <see cref="CoverageAsync"/>)
+    /// would otherwise make this batch's records count as staged while only that object holds
+    /// their name: fail the batch (nothing is acknowledged) until the loader has quarantined it.
+    /// </summary>
+    private async Task ThrowIfNotOursAsync(StageFileName name, CancellationToken cancellationToken)
+    {
+        await foreach (StagedObject existing in _store.ListAsync(name.Path, cancellationToken).ConfigureAwait(false))
+        {
+            if (string.Equals(existing.Path, name.Path, StringComparison.Ordinal))
+            {
+                if (StageFiles.Disagreement(name, existing) is { } why)
+                {
+                    throw new InvalidOperationException(
+                        $"Stage file {name.Path} already exists but does not count as staged ({why}); the loader quarantines it, then retry the batch.");
+                }
+
+                return;
+            }
         }
     }
 

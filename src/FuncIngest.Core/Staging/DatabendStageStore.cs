@@ -4,6 +4,8 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Databend.Client;
 using FuncIngest.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FuncIngest.Staging;
 
@@ -34,9 +36,13 @@ public sealed class DatabendStageStore : IStageStore
     /// <summary>Suffix of the sidecar object that holds a file's metadata.</summary>
     public const string MetadataSuffix = ".meta";
 
+    /// <summary>Largest metadata sidecar read (FuncIngest writes at most a few KiB: offsets past 6 KiB go to their own sidecar).</summary>
+    public const int MaxMetadataBytes = 64 * 1024;
+
     private readonly Func<DatabendClient> _clientFactory;
     private readonly string _stage;
     private readonly TimeSpan _lockTimeout;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (long Size, DateTimeOffset Modified, IReadOnlyDictionary<string, string> Metadata)> _metadataCache = new(StringComparer.Ordinal);
 
@@ -44,8 +50,10 @@ public sealed class DatabendStageStore : IStageStore
     /// <param name="clientFactory">Makes a Databend session per operation (share one HttpClient between them); its HttpClient also carries the presigned requests.</param>
     /// <param name="stageName">The internal stage, created by <c>CREATE STAGE IF NOT EXISTS</c>.</param>
     /// <param name="lockTimeout">How long <see cref="LockAsync"/> waits. Default 2 minutes.</param>
-    public DatabendStageStore(Func<DatabendClient> clientFactory, string stageName, TimeSpan? lockTimeout = null)
+    /// <param name="logger">Logs listing entries that are skipped (odd names, bad sidecars).</param>
+    public DatabendStageStore(Func<DatabendClient> clientFactory, string stageName, TimeSpan? lockTimeout = null, ILogger<DatabendStageStore>? logger = null)
     {
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(clientFactory);
         _clientFactory = clientFactory;
         _stage = DatabendSql.QuoteIdentifier(stageName, "The stage name").Trim('`');
@@ -70,10 +78,19 @@ public sealed class DatabendStageStore : IStageStore
         DatabendResult listing = await client.ExecuteAsync($"LIST {location}", cancellationToken).ConfigureAwait(false);
         foreach (DatabendRow row in listing.Rows)
         {
-            string name = StagePath(prefix, row.GetString(row.GetOrdinal("name")));
+            // Whoever can write the stage decides its names: one that is not a path this store
+            // could read, delete or parse is skipped, not a reason to fail every listing.
+            string? listed = row["name"];
+            string name = listed is null ? string.Empty : StagePath(prefix, listed);
+            if (!DatabendSql.IsValidStagePath(name) || !long.TryParse(row["size"], NumberStyles.None, CultureInfo.InvariantCulture, out long size))
+            {
+                Log.ListingEntrySkipped(_logger, listed ?? "(null)", _stage, "not a stage path FuncIngest can use, or no size");
+                continue;
+            }
+
             if (name.StartsWith(prefix, StringComparison.Ordinal))
             {
-                files[name] = (row.GetInt64(row.GetOrdinal("size")), ParseTime(row["last_modified"]));
+                files[name] = (size, ParseTime(row["last_modified"]));
             }
         }
 
@@ -84,9 +101,33 @@ public sealed class DatabendStageStore : IStageStore
                 continue;
             }
 
-            IReadOnlyDictionary<string, string> metadata = files.ContainsKey(name + MetadataSuffix)
-                ? await ReadMetadataAsync(client, name, size, modified, cancellationToken).ConfigureAwait(false)
-                : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            IReadOnlyDictionary<string, string> metadata;
+            if (files.TryGetValue(name + MetadataSuffix, out (long Size, DateTimeOffset Modified) sidecar))
+            {
+                string? problem = null;
+                metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                try
+                {
+                    metadata = sidecar.Size > MaxMetadataBytes
+                        ? throw new InvalidDataException($"its metadata sidecar has {sidecar.Size} bytes, more than {MaxMetadataBytes}")
+                        : await ReadMetadataAsync(client, name, size, modified, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidDataException)
+                {
+                    problem = e.Message;
+                }
+
+                if (problem is not null)
+                {
+                    Log.ListingEntrySkipped(_logger, name, _stage, problem);
+                    continue;
+                }
+            }
+            else
+            {
+                metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            }
+
             yield return new StagedObject(name, size, metadata, modified);
         }
     }
@@ -170,10 +211,32 @@ public sealed class DatabendStageStore : IStageStore
         Stream stream = await client.OpenStageFileAsync(_stage, path + MetadataSuffix, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using JsonDocument json = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The listing's size can be stale or wrong: read at most the cap, whatever it said.
+            using var bounded = new MemoryStream();
+            byte[] chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (bounded.Length + read > MaxMetadataBytes)
+                {
+                    throw new InvalidDataException($"its metadata sidecar is larger than {MaxMetadataBytes} bytes");
+                }
+
+                bounded.Write(chunk, 0, read);
+            }
+
+            bounded.Position = 0;
+            using JsonDocument json = JsonDocument.Parse(bounded);
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException("its metadata sidecar is not a JSON object");
+            }
+
             foreach (JsonProperty property in json.RootElement.EnumerateObject())
             {
-                metadata[property.Name] = property.Value.GetString() ?? string.Empty;
+                metadata[property.Name] = property.Value.ValueKind == JsonValueKind.String
+                    ? property.Value.GetString()!
+                    : throw new InvalidDataException($"its metadata sidecar's '{property.Name}' is not a string");
             }
         }
 

@@ -96,34 +96,68 @@ public sealed class OffsetRanges
         return text.ToString();
     }
 
-    /// <summary>Parses the text form.</summary>
-    /// <exception cref="FormatException">The text is not a list of offsets and ranges.</exception>
+    /// <summary>
+    /// Parses the text form in O(n log n) whatever the order of the ranges (the text comes from
+    /// the stage, which anyone holding its key can write: adding ranges one by one is O(n) each).
+    /// </summary>
+    /// <exception cref="FormatException">
+    /// The text is not a list of offsets and ranges, or an offset is <see cref="long.MaxValue"/>
+    /// (the ledger stores the offset after the last one, which must fit a BIGINT).
+    /// </exception>
     public static OffsetRanges Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ranges = new OffsetRanges();
+        var parsed = new List<(long First, long Last)>();
+        bool sorted = true;
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int dash = part.IndexOf('-', 1);
+            long first, last;
             if (dash < 0 && long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long single))
             {
-                ranges.Add(single);
+                first = last = single;
             }
-            else if (dash > 0
-                && long.TryParse(part.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out long first)
-                && long.TryParse(part.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long last)
-                && last >= first)
+            else if (!(dash > 0
+                && long.TryParse(part.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out first)
+                && long.TryParse(part.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out last)
+                && last >= first))
             {
-                ranges.Add(first, last);
+                throw new FormatException($"'{Shorten(part)}' is not an offset or an offset range (first-last).");
+            }
+
+            if (last == long.MaxValue)
+            {
+                throw new FormatException($"'{Shorten(part)}' reaches offset {long.MaxValue}, past the last offset a ledger can follow.");
+            }
+
+            sorted &= parsed.Count == 0 || first > parsed[^1].Last;
+            parsed.Add((first, last));
+        }
+
+        if (!sorted)
+        {
+            parsed.Sort(RangeComparer.Instance);
+        }
+
+        var ranges = new OffsetRanges();
+        foreach ((long first, long last) in parsed)
+        {
+            // Sorted by first: each range either extends the last one or starts a new one.
+            if (ranges._ranges.Count > 0 && first <= ranges._ranges[^1].Last + 1)
+            {
+                (long keptFirst, long keptLast) = ranges._ranges[^1];
+                ranges._ranges[^1] = (keptFirst, Math.Max(keptLast, last));
             }
             else
             {
-                throw new FormatException($"'{part}' is not an offset or an offset range (first-last).");
+                ranges._ranges.Add((first, last));
             }
         }
 
         return ranges;
     }
+
+    private static string Shorten(string part) => part.Length <= 48 ? part : part[..48] + "...";
 
     private sealed class RangeComparer : IComparer<(long First, long Last)>
     {

@@ -18,15 +18,17 @@ public sealed record StageFileName
     private const string NdjsonExtension = ".ndjson";
 
     /// <summary>Creates a name, validating every part.</summary>
-    /// <exception cref="ArgumentException">A part is empty, contains a '/', or the offsets are out of order.</exception>
+    /// <exception cref="ArgumentException">A part is empty or contains a '/', the topic is not a Kafka topic name, or the offsets are out of order or the last is <see cref="long.MaxValue"/>.</exception>
     public StageFileName(string prefix, string table, string topic, int partition, long firstOffset, long lastOffset, StageCompression compression)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         ThrowIfBadSegment(table, nameof(table));
-        ThrowIfBadSegment(topic, nameof(topic));
+        Records.KafkaTopicName.ThrowIfInvalid(topic, nameof(topic));
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         ArgumentOutOfRangeException.ThrowIfNegative(firstOffset);
         ArgumentOutOfRangeException.ThrowIfLessThan(lastOffset, firstOffset);
+        // The ledger stores last + 1: a last offset of long.MaxValue would wrap it negative.
+        ArgumentOutOfRangeException.ThrowIfEqual(lastOffset, long.MaxValue);
         if (prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.Contains("//", StringComparison.Ordinal))
         {
             throw new ArgumentException($"The stage prefix '{prefix}' must not start or end with '/' or contain an empty segment.", nameof(prefix));
@@ -84,7 +86,12 @@ public sealed record StageFileName
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, "Unknown compression."),
     };
 
-    /// <summary>Parses a path produced by <see cref="Path"/>; false for anything else.</summary>
+    /// <summary>
+    /// Parses a path produced by <see cref="Path"/>; false for anything else, including names
+    /// no writer of FuncIngest produces: a topic outside Kafka's rule, a table that is not a
+    /// plain identifier, or a last offset of <see cref="long.MaxValue"/> (the ledger's next
+    /// offset would overflow). Stage names come from whoever can write the container.
+    /// </summary>
     public static bool TryParse(string path, [NotNullWhen(true)] out StageFileName? name)
     {
         name = null;
@@ -123,8 +130,10 @@ public sealed record StageFileName
             || !long.TryParse(offsets[..20], NumberStyles.None, CultureInfo.InvariantCulture, out long first)
             || !long.TryParse(offsets[21..], NumberStyles.None, CultureInfo.InvariantCulture, out long last)
             || last < first
+            || last == long.MaxValue
             || !int.TryParse(segments[^2], NumberStyles.None, CultureInfo.InvariantCulture, out int partition)
-            || segments[^3].Length == 0 || segments[^4].Length == 0)
+            || !Records.KafkaTopicName.IsValid(segments[^3])
+            || !global::Databend.Client.DatabendSql.IsValidIdentifier(segments[^4]))
         {
             return false;
         }

@@ -31,6 +31,12 @@ public static class StageMetadata
     /// <summary>Longest ranges text kept in metadata (Azure allows 8 KiB of metadata in all).</summary>
     public const int MaxInlineOffsetsLength = 6 * 1024;
 
+    /// <summary>
+    /// Largest sidecar of line offsets read back (a sidecar of 1,000,000 single offsets of 20
+    /// digits is 21 MB); a bigger one is not FuncIngest's and is not read into memory.
+    /// </summary>
+    public const int MaxSidecarBytes = 32 * 1024 * 1024;
+
     /// <summary>On a quarantined file: why the loader gave up on it.</summary>
     public const string QuarantineError = "funcingest_error";
 }

@@ -12,6 +12,17 @@ public sealed class StagingOptions
     /// <summary>Target table; also the stage folder under <see cref="Prefix"/>. Required.</summary>
     public string Table { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Further target tables, comma-separated, that ingest functions route topics to (README,
+    /// "More topics"). The sweeper and the load activity act only on <see cref="Table"/> and
+    /// these: the stage's folder names are not trusted to say which tables exist.
+    /// </summary>
+    public string? Tables { get; set; }
+
+    /// <summary><see cref="Table"/> and every table of <see cref="Tables"/>.</summary>
+    public IReadOnlyList<string> ConfiguredTables =>
+        [Table, .. (Tables ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(t => !string.Equals(t, Table, StringComparison.Ordinal))];
+
     /// <summary>Stage prefix inside the container. Default <c>funcingest</c>.</summary>
     public string Prefix { get; set; } = "funcingest";
 
@@ -54,6 +65,14 @@ public sealed class StagingOptions
         {
             throw new FuncIngestConfigurationException($"{Section}:Table",
                 string.IsNullOrEmpty(Table) ? "is required: the Databend table to load into." : $"'{Table}' is not a plain identifier (letters, digits, underscores; not starting with a digit).");
+        }
+
+        foreach (string routed in ConfiguredTables.Skip(1))
+        {
+            if (!DatabendSql.IsValidIdentifier(routed))
+            {
+                throw new FuncIngestConfigurationException($"{Section}:Tables", $"'{routed}' is not a plain identifier (letters, digits, underscores; not starting with a digit).");
+            }
         }
 
         string prefix = Prefix.Trim('/');

@@ -35,6 +35,7 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
             ["StageContainer"] = container.Name,
             ["FuncIngest:Staging:Table"] = table,
             ["FuncIngest:Staging:Prefix"] = "fi",
+            ["FuncIngest:Staging:Tables"] = table + "_orders",
             ["FuncIngest:Loader:StageName"] = "st_" + Guid.NewGuid().ToString("N")[..10],
             ["FuncIngest:Loader:RetryDelay"] = "00:00:00.020",
         }).Build();

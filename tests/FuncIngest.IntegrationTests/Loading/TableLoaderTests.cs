@@ -218,7 +218,7 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
         string mixed = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000003.ndjson";
         string Line(long offset, string koffset) => $"{{\"uuid\":\"u{offset}\",\"koffset\":{koffset},\"kpartition\":1,\"raw_data\":{{}},\"record_metadata\":{{}},\"add_time\":\"2024-01-01T00:00:00Z\"}}\n";
         await bed.Container.GetBlobClient(mixed).UploadAsync(BinaryData.FromString(Line(0, "0") + Line(1, "\"one\"") + Line(2, "2") + Line(3, "\"three\"")),
-            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.LineCount] = "4", [StageMetadata.LineOffsets] = "0-3" } }, Ct);
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.FirstOffset] = "0", [StageMetadata.LastOffset] = "3", [StageMetadata.LineCount] = "4", [StageMetadata.LineOffsets] = "0-3" } }, Ct);
 
         LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
 
@@ -245,7 +245,7 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
         await bed.StageAsync("orders", 2, 0, 9, Ct);
         string bad = "fi/" + bed.Table + "/orders/1/00000000000000000000-00000000000000000001.ndjson.zst";
         await bed.Container.GetBlobClient(bad).UploadAsync(BinaryData.FromString("this is not zstd"),
-            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.LineCount] = "2", [StageMetadata.LineOffsets] = "0-1" } }, Ct);
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { [StageMetadata.FirstOffset] = "0", [StageMetadata.LastOffset] = "1", [StageMetadata.LineCount] = "2", [StageMetadata.LineOffsets] = "0-1" } }, Ct);
 
         LoadResult result = await bed.NewLoader().LoadAllAsync(Ct);
 

@@ -94,6 +94,11 @@ public sealed class FakeDatabendServer : IAsyncDisposable
 
         context.Response.StatusCode = reply.Status;
         context.Response.ContentType = reply.ContentType;
+        if (reply.Location is not null)
+        {
+            context.Response.Headers.Location = reply.Location;
+        }
+
         await context.Response.WriteAsync(reply.Body, context.RequestAborted).ConfigureAwait(false);
     }
 }

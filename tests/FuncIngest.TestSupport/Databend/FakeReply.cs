@@ -15,6 +15,9 @@ public sealed record FakeReply
     /// <summary>Wait this long before answering.</summary>
     public TimeSpan Delay { get; init; }
 
+    /// <summary>A Location header (for redirects).</summary>
+    public string? Location { get; init; }
+
     /// <summary>Drop the TCP connection instead of answering.</summary>
     public bool DropConnection { get; init; }
 
