@@ -95,7 +95,7 @@ public sealed partial class FunctionsHostFilesTests
 
         FuncIngestSettings settings = FuncIngestSettings.Bind(new ConfigurationBuilder().AddInMemoryCollection(flat).Build());
 
-        settings.ValidateForFunctions("Plaintext");
+        settings.ValidateForFunctions(FunctionsKafkaBuild.Debug);
         Assert.Equal(["events"], settings.Topics);
     }
 
