@@ -6,6 +6,8 @@ param stagingAccountName string
 param databendDsn string
 @secure()
 param kafkaPassword string
+@description('Purge protection cannot be turned off once on; off, a deleted vault can be purged and its name reused.')
+param purgeProtection bool
 
 resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: stagingAccountName
@@ -20,7 +22,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    enablePurgeProtection: true
+    // The service accepts only true or nothing here (false is refused), hence null when off.
+    enablePurgeProtection: purgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
   }
 
