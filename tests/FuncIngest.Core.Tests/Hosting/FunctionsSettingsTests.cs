@@ -102,7 +102,6 @@ public sealed class FunctionsSettingsTests
     [Theory]
     [InlineData("ScramSha512")]
     [InlineData("ScramSha256")]
-    [InlineData("OAuthBearer")]
     public void An_authentication_mode_that_contradicts_the_build_is_refused_rather_than_ignored(string mode)
     {
         (string, string?)[] sasl = [("KafkaProtocol", "SaslSsl"), ("KafkaUsername", "user"), ("KafkaPassword", "secret")];
