@@ -5,31 +5,79 @@ targetScope = 'subscription'
 @description('azd environment name; names and tags derive from it.')
 param environmentName string
 
+// Flex Consumption (FC1) exists only in some regions; azd offers exactly these, as the official
+// Flex Consumption azd template does (Azure-Samples/functions-quickstart-dotnet-azd, infra/main.bicep).
+// `az functionapp list-flexconsumption-locations` shows the current list.
 @minLength(1)
-@description('Azure region of every resource.')
+@description('Azure region of every resource; one where Flex Consumption is offered.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Kafka bootstrap servers, e.g. <namespace>.servicebus.windows.net:9093 (Event Hubs) or a Confluent Cloud endpoint.')
 param kafkaBrokerList string
 
-@description('Topics to ingest, comma-separated.')
-param kafkaTopics string
+@minLength(1)
+@description('The one topic to ingest (a Functions trigger reads one topic; README, "More topics").')
+param kafkaTopic string
 
+@minLength(1)
 param kafkaConsumerGroup string = 'funcingest'
 
-@allowed(['Plaintext', 'Ssl', 'SaslPlaintext', 'SaslSsl'])
-param kafkaProtocol string = 'SaslSsl'
+// The published (Release) build connects with SASL_SSL and SASL PLAIN: the Kafka extension takes
+// both as enums compiled into the trigger, so they are not parameters here. The app refuses to
+// start if these settings and its build disagree (README, "Kafka connection").
+var kafkaProtocol = 'SaslSsl'
+var kafkaAuthenticationMode = 'Plain'
 
-@allowed(['Plain', 'ScramSha256', 'ScramSha512'])
-param kafkaAuthenticationMode string = 'Plain'
-
+// Required: SASL PLAIN needs both, and an empty value must not reach Key Vault or the trigger.
+@minLength(1)
 @description('SASL user name (Event Hubs: $ConnectionString; Confluent Cloud: the API key).')
-param kafkaUsername string = ''
+param kafkaUsername string
 
+@minLength(1)
 @secure()
 @description('SASL password (Event Hubs: the namespace connection string; Confluent Cloud: the API secret). Stored in Key Vault.')
-param kafkaPassword string = ''
+param kafkaPassword string
 
+@minLength(1)
 @secure()
 @description('Databend DSN, databend://user:password@host:443/database?warehouse=... Stored in Key Vault.')
 param databendDsn string
@@ -52,6 +100,11 @@ param vnetEnabled bool = false
 
 @description('IPv4 addresses or CIDR ranges allowed to reach the staging account and Key Vault, e.g. Databend Cloud\'s egress addresses. Empty: both stay open to every network (keys and RBAC still apply). Set vnetEnabled with it.')
 param allowedIpRanges array = []
+@description('Key Vault purge protection. Off by default so that `azd down --purge` then `azd up` can recreate the vault under its name; turn it on for production (a purge-protected vault keeps its name for the retention period after deletion).')
+param keyVaultPurgeProtection bool = false
+
+@description('When the Sweep timer runs (NCRONTAB with seconds). Each run wakes an instance; see README, "What it costs".')
+param sweepSchedule string = '0 */5 * * * *'
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -114,6 +167,7 @@ module vault 'app/keyvault.bicep' = {
     kafkaPassword: kafkaPassword
     allowedIpRanges: allowedIpRanges
     subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
+    purgeProtection: keyVaultPurgeProtection
   }
 }
 
@@ -162,12 +216,17 @@ module function 'app/function.bicep' = {
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.outputs.clientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      // Read by the host for its telemetry, and by the worker, whose Azure Monitor exporter does
+      // not read it, to build a ManagedIdentityCredential for this identity (FunctionsApp.cs).
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
       // One word, no '__': host.json reads it as %FuncIngestTaskHub%, and the host resolves
       // %name% as a configuration key, where an app setting A__B is the key A:B (README).
       FuncIngestTaskHub: 'funcingest'
+      // Also one word: the Sweep timer reads it as %FuncIngestSweepSchedule%.
+      FuncIngestSweepSchedule: sweepSchedule
       KafkaBrokerList: kafkaBrokerList
-      KafkaTopics: kafkaTopics
+      // The trigger reads %KafkaTopics%; the app accepts exactly one topic there.
+      KafkaTopics: kafkaTopic
       KafkaConsumerGroup: kafkaConsumerGroup
       KafkaProtocol: kafkaProtocol
       KafkaAuthenticationMode: kafkaAuthenticationMode

@@ -12,6 +12,8 @@ param allowedIpRanges array = []
 param subnetId string = ''
 
 var vaultIpRules = [for range in allowedIpRanges: { value: range }]
+@description('Purge protection cannot be turned off once on; off, a deleted vault can be purged and its name reused.')
+param purgeProtection bool
 
 resource stagingAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: stagingAccountName
@@ -26,7 +28,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    enablePurgeProtection: true
+    // The service accepts only true or nothing here (false is refused), hence null when off.
+    enablePurgeProtection: purgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
     networkAcls: empty(allowedIpRanges) ? null : {
       defaultAction: 'Deny'

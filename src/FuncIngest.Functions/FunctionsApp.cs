@@ -1,3 +1,4 @@
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using FuncIngest.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -25,7 +26,8 @@ internal static class FunctionsApp
         // Every setting is bound and validated here: a missing or malformed one stops the worker
         // before any trigger starts, and the message names the setting.
         FuncIngestSettings settings = FuncIngestSettings.Bind(builder.Configuration);
-        settings.ValidateForFunctions(CompiledKafkaProtocol.Setting);
+        settings.ValidateForFunctions(CompiledKafkaProtocol.Build);
+        TelemetryAuthentication telemetryAuthentication = TelemetryAuthentication.Parse(builder.Configuration[TelemetryAuthentication.Setting]);
         builder.Services.AddFuncIngest(settings);
 #if !FUNCINGEST_WITHOUT_KAFKA
         builder.Services.AddSingleton<TableIngestor>();
@@ -36,9 +38,21 @@ internal static class FunctionsApp
         IOpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
             .UseFunctionsWorkerDefaults()
             .WithMetrics(metrics => metrics.AddMeter(FuncIngestTelemetry.MeterName));
-        if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        if (builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] is { Length: > 0 } connectionString)
         {
-            telemetry.UseAzureMonitorExporter();
+            // The exporter reads the connection string but not APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+            // which only the host reads; with local auth off (the Bicep) it needs a token credential,
+            // or Application Insights rejects everything the worker sends. Same identity as the host's.
+            ManagedIdentityCredential? credential = telemetryAuthentication.UsesEntraId
+                ? new ManagedIdentityCredential(telemetryAuthentication.ClientId is { } clientId
+                    ? ManagedIdentityId.FromUserAssignedClientId(clientId)
+                    : ManagedIdentityId.SystemAssigned)
+                : null;
+            telemetry.UseAzureMonitorExporter(exporter =>
+            {
+                exporter.ConnectionString = connectionString;
+                exporter.Credential = credential;
+            });
         }
 
         return settings;

@@ -15,13 +15,16 @@ internal static class AppHost
     {
         ["KafkaBrokerList"] = "127.0.0.1:9",
         ["KafkaTopics"] = "events",
-        ["KafkaProtocol"] = CompiledKafkaProtocol.Setting,
+        ["KafkaConsumerGroup"] = "funcingest",
+        ["KafkaProtocol"] = CompiledKafkaProtocol.Build.Protocol,
+        ["KafkaAuthenticationMode"] = CompiledKafkaProtocol.Build.AuthenticationMode ?? "Plain",
         ["KafkaUsername"] = "user",
         ["KafkaPassword"] = "secret",
         ["DatabendDsn"] = "databend://root:@127.0.0.1:9/default?sslmode=disable",
         ["StageConnectionString"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;",
         ["FuncIngest:Staging:Table"] = "events",
         [FuncIngestSettings.TaskHubSetting] = "funcingesttest",
+        [FuncIngestSettings.SweepScheduleSetting] = "0 */5 * * * *",
     };
 
     /// <summary>Runs the app's start-up on a fresh worker builder and builds the host (not started).</summary>

@@ -64,13 +64,14 @@ public sealed partial class FunctionMetadataTests
     }
 
     [Fact]
-    public void The_sweep_timer_runs_every_five_minutes_as_readme_says()
+    public void The_sweep_timer_runs_on_the_schedule_setting_readme_names()
     {
-        Assert.Equal("timer, every 5 minutes", ReadmeFunctions()["Sweep"]);
+        Assert.Equal("timer, on `FuncIngestSweepSchedule` (every 5 minutes as deployed)", ReadmeFunctions()["Sweep"]);
         JsonObject trigger = Trigger(Function("Sweep"));
 
-        // NCRONTAB with seconds: second 0 of every fifth minute.
-        Assert.Equal("0 */5 * * * *", (string?)trigger["schedule"]);
+        // The host resolves %name% in the schedule from app settings (TimerSchedule.Create:
+        // nameResolver.ResolveWholeString), so the schedule is a setting, not a constant.
+        Assert.Equal($"%{FuncIngest.Hosting.FuncIngestSettings.SweepScheduleSetting}%", (string?)trigger["schedule"]);
         Assert.Contains(Function("Sweep")["bindings"]!.AsArray(), b => (string?)b!["type"] == "durableClient");
     }
 
@@ -99,6 +100,12 @@ public sealed partial class FunctionMetadataTests
         Assert.Equal("Many", (string?)trigger["cardinality"]);
         Assert.Equal("%KafkaTopics%", (string?)trigger["topic"]);
         Assert.Equal("KafkaBrokerList", (string?)trigger["brokerList"]);
+        // The protocol and mechanism are enums in the metadata (the generator writes the member's
+        // name); start-up validates the settings against CompiledKafkaProtocol, so both must agree.
+        FuncIngest.Hosting.FunctionsKafkaBuild build = CompiledKafkaProtocol.Build;
+        string? Property(string name) => (string?)trigger.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        Assert.Equal(build.AuthenticationMode is null ? "NotSet" : build.Protocol, Property("protocol") ?? "NotSet");
+        Assert.Equal(build.AuthenticationMode ?? "NotSet", Property("authenticationMode") ?? "NotSet");
         JsonObject retry = ingest["retry"]!.AsObject();
         Assert.Equal("exponentialBackoff", (string?)retry["strategy"]);
         Assert.Equal(-1, (int)retry["maxRetryCount"]!);

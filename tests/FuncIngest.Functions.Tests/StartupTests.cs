@@ -1,3 +1,6 @@
+using System.Reflection;
+using Azure.Core;
+using Azure.Monitor.OpenTelemetry.Exporter;
 using FuncIngest.Hosting;
 using FuncIngest.Staging;
 using Microsoft.DurableTask.Worker;
@@ -46,6 +49,11 @@ public sealed class StartupTests
     [InlineData("FuncIngestTaskHub", "%FuncIngest__TaskHub%")]
     [InlineData("KafkaTopics", "a,b")]
     [InlineData("KafkaProtocol", "Ssl")]
+    [InlineData("KafkaConsumerGroup", null)]
+    [InlineData("KafkaSessionTimeoutMs", "30000")]
+    [InlineData("FuncIngestSweepSchedule", null)]
+    [InlineData("FuncIngestSweepSchedule", "*/5 * * * *")]
+    [InlineData("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "Authorization=AAD;ClientId=funcingest-identity")]
     public void A_missing_or_wrong_setting_stops_start_up_naming_it(string setting, string? value)
     {
         Dictionary<string, string?> settings = AppHost.ValidSettings();
@@ -54,6 +62,84 @@ public sealed class StartupTests
         FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => AppHost.Build(settings));
 
         Assert.Equal(setting, e.Setting);
+    }
+
+    [Fact]
+    public void This_build_validates_kafka_security_against_what_it_compiles_into_the_trigger()
+    {
+#if DEBUG
+        Assert.Equal(FunctionsKafkaBuild.Debug, CompiledKafkaProtocol.Build);
+#else
+        // What is published, and what the Bicep's settings are validated against (Infra.Tests).
+        Assert.Equal(FunctionsKafkaBuild.Release, CompiledKafkaProtocol.Build);
+        Dictionary<string, string?> settings = AppHost.ValidSettings();
+        settings["KafkaAuthenticationMode"] = "ScramSha512";
+
+        Assert.Equal("KafkaAuthenticationMode", Assert.Throws<FuncIngestConfigurationException>(() => AppHost.Build(settings)).Setting);
+#endif
+    }
+
+    [Fact]
+    public void The_azure_monitor_exporter_authenticates_as_the_user_assigned_identity_the_authentication_string_names()
+    {
+        const string ClientId = "7d1c9a52-4a5e-4a4c-9f45-2a1f4c3e8b10";
+        Dictionary<string, string?> settings = AppHost.ValidSettings();
+        settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=https://127.0.0.1:9/";
+        settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = $"ClientId={ClientId};Authorization=AAD";
+
+        (IHost host, _) = AppHost.Build(settings);
+        using (host)
+        {
+            AzureMonitorExporterOptions exporter = host.Services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().Get(Options.DefaultName);
+
+            // The exporter sends a bearer token only when it has a credential (AzureMonitorTransmitter);
+            // without one, Application Insights with local auth off rejects every item.
+            TokenCredential credential = Assert.IsAssignableFrom<TokenCredential>(exporter.Credential);
+            Assert.Equal("ManagedIdentityCredential", credential.GetType().Name);
+            Assert.True(Holds(credential, ClientId, depth: 6), "The exporter's credential does not carry the identity's client id.");
+            Assert.Equal(settings["APPLICATIONINSIGHTS_CONNECTION_STRING"], exporter.ConnectionString);
+        }
+
+        // Without the authentication string (local auth on, e.g. a developer's own resource): no credential.
+        settings.Remove("APPLICATIONINSIGHTS_AUTHENTICATION_STRING");
+        (IHost keyOnly, _) = AppHost.Build(settings);
+        using (keyOnly)
+        {
+            Assert.Null(keyOnly.Services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().Get(Options.DefaultName).Credential);
+        }
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a string somewhere in the object's fields (the credential keeps its identity private).</summary>
+    private static bool Holds(object? graph, string value, int depth)
+    {
+        if (graph is null || depth < 0)
+        {
+            return false;
+        }
+
+        if (graph is string text)
+        {
+            return text.Contains(value, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Type type = graph.GetType();
+        if (type.IsPrimitive || type.IsEnum || graph is Type or Delegate or System.Collections.IEnumerable)
+        {
+            return false;
+        }
+
+        for (Type? t = type; t is not null && t != typeof(object); t = t.BaseType)
+        {
+            foreach (FieldInfo field in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (!field.FieldType.IsPointer && Holds(field.GetValue(graph), value, depth - 1))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     [Fact]

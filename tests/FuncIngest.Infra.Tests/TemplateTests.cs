@@ -9,9 +9,9 @@ public sealed class TemplateTests
 
     private static readonly string[] s_requiredSettings =
     [
-        "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         "KafkaBrokerList", "KafkaTopics", "KafkaConsumerGroup", "KafkaProtocol", "KafkaAuthenticationMode", "KafkaUsername", "KafkaPassword",
-        "DatabendDsn", "StageConnectionString", "StageContainer", "FuncIngest__Staging__Table", "FuncIngestTaskHub",
+        "DatabendDsn", "StageConnectionString", "StageContainer", "FuncIngest__Staging__Table", "FuncIngestTaskHub", "FuncIngestSweepSchedule",
     ];
 
     private static readonly string[] s_secretSettings = ["KafkaPassword", "DatabendDsn", "StageConnectionString"];

@@ -16,11 +16,22 @@ public sealed class FuncIngestSettings
     /// <summary><c>KafkaBrokerList</c>: bootstrap servers, <c>host:port[,host:port]</c>.</summary>
     public string? KafkaBrokerList { get; set; }
 
-    /// <summary><c>KafkaTopics</c> (or <c>KafkaTopic</c>): one or more topics, comma-separated.</summary>
+    /// <summary>
+    /// <c>KafkaTopics</c> (or, for <c>funcingest</c> only, <c>KafkaTopic</c>): one or more topics,
+    /// comma-separated; exactly one for the Functions app, whose trigger reads <c>%KafkaTopics%</c>.
+    /// </summary>
     public string? KafkaTopics { get; set; }
 
-    /// <summary><c>KafkaConsumerGroup</c>. Default <c>funcingest</c>.</summary>
-    public string KafkaConsumerGroup { get; set; } = "funcingest";
+    /// <summary><c>KafkaConsumerGroup</c>. Default <c>funcingest</c> for <c>funcingest</c>; the Functions app needs it set (<c>%KafkaConsumerGroup%</c> has no default).</summary>
+    public string KafkaConsumerGroup
+    {
+        get => _kafkaConsumerGroup;
+        set
+        {
+            _kafkaConsumerGroup = value;
+            _kafkaConsumerGroupSet = true;
+        }
+    }
 
     /// <summary><c>KafkaUsername</c> for SASL (Event Hubs: <c>$ConnectionString</c>).</summary>
     public string? KafkaUsername { get; set; }
@@ -34,7 +45,11 @@ public sealed class FuncIngestSettings
     /// <summary><c>KafkaAuthenticationMode</c>: Plain (default), ScramSha256 or ScramSha512.</summary>
     public string KafkaAuthenticationMode { get; set; } = "Plain";
 
-    /// <summary><c>KafkaSessionTimeoutMs</c>: consumer-group session timeout; null keeps librdkafka's 45 s.</summary>
+    /// <summary>
+    /// <c>KafkaSessionTimeoutMs</c>: <c>funcingest</c>'s consumer-group session timeout; null keeps
+    /// librdkafka's 45 s. The Functions app refuses it: there the Kafka extension's consumer takes
+    /// host.json <c>extensions.kafka.sessionTimeoutMs</c>.
+    /// </summary>
     public int? KafkaSessionTimeoutMs { get; set; }
 
     /// <summary><c>DatabendDsn</c>: <c>databend://user:password@host:port/db?...</c>.</summary>
@@ -75,6 +90,22 @@ public sealed class FuncIngestSettings
     /// <summary>The app setting that names the task hub (see <see cref="FuncIngestTaskHub"/>).</summary>
     public const string TaskHubSetting = nameof(FuncIngestTaskHub);
 
+    /// <summary>
+    /// <c>FuncIngestSweepSchedule</c>: when the Functions app's <c>Sweep</c> timer runs, a six-field
+    /// NCRONTAB expression (<c>second minute hour day month day-of-week</c>). The timer reads it as
+    /// <c>%FuncIngestSweepSchedule%</c>, which the host resolves as the configuration key of that name
+    /// (azure-webjobs-sdk-extensions <c>TimerSchedule.Create</c>: <c>nameResolver.ResolveWholeString</c>);
+    /// one word for the same reason as <see cref="FuncIngestTaskHub"/>. Each run wakes an instance.
+    /// </summary>
+    public string? FuncIngestSweepSchedule { get; set; }
+
+    /// <summary>The app setting that holds the sweep schedule (see <see cref="FuncIngestSweepSchedule"/>).</summary>
+    public const string SweepScheduleSetting = nameof(FuncIngestSweepSchedule);
+
+    private string _kafkaConsumerGroup = "funcingest";
+    private bool _kafkaConsumerGroupSet;
+    private bool _topicsFromKafkaTopic;
+
     /// <summary><c>FuncIngest:Staging:*</c>.</summary>
     public StagingOptions Staging { get; set; } = new();
 
@@ -100,8 +131,14 @@ public sealed class FuncIngestSettings
             DatabendDsn = configuration["DatabendDsn"],
             StageConnectionString = configuration["StageConnectionString"],
             FuncIngestTaskHub = configuration[TaskHubSetting],
+            FuncIngestSweepSchedule = configuration[SweepScheduleSetting],
+            _topicsFromKafkaTopic = configuration["KafkaTopics"] is null && configuration["KafkaTopic"] is not null,
         };
-        settings.KafkaConsumerGroup = configuration["KafkaConsumerGroup"] ?? settings.KafkaConsumerGroup;
+        if (configuration["KafkaConsumerGroup"] is { } consumerGroup)
+        {
+            settings.KafkaConsumerGroup = consumerGroup;
+        }
+
         settings.KafkaProtocol = configuration["KafkaProtocol"] ?? settings.KafkaProtocol;
         settings.KafkaAuthenticationMode = configuration["KafkaAuthenticationMode"] ?? settings.KafkaAuthenticationMode;
         settings.StageContainer = configuration["StageContainer"] ?? settings.StageContainer;
@@ -194,18 +231,39 @@ public sealed class FuncIngestSettings
 
     /// <summary>
     /// What the Functions app needs beyond <see cref="Validate"/>: its ingest function reads one
-    /// topic, and its Kafka security protocol is fixed when the app is built, so
-    /// <see cref="KafkaProtocol"/> must name the same one rather than be silently ignored.
+    /// topic from <c>KafkaTopics</c> and its consumer group from <c>KafkaConsumerGroup</c> (both as
+    /// <c>%name%</c>, without defaults), its Kafka security is fixed when the app is built, so
+    /// <see cref="KafkaProtocol"/> and <see cref="KafkaAuthenticationMode"/> must name the build's
+    /// rather than be silently ignored, and settings only <c>funcingest</c> reads are refused.
     /// </summary>
-    /// <param name="compiledProtocol">The protocol the app was built with: Plaintext (Debug) or SaslSsl (Release).</param>
+    /// <param name="build">The Kafka security the app was built with (<see cref="FunctionsKafkaBuild.Debug"/> or <see cref="FunctionsKafkaBuild.Release"/>).</param>
     /// <exception cref="FuncIngestConfigurationException">A setting is missing, wrong, or contradicts the build.</exception>
-    public void ValidateForFunctions(string compiledProtocol)
+    public void ValidateForFunctions(FunctionsKafkaBuild build)
     {
+        ArgumentNullException.ThrowIfNull(build);
+        if (_topicsFromKafkaTopic)
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaTopics),
+                "is not set, but KafkaTopic is: the Functions trigger reads %KafkaTopics% (KafkaTopic is read by funcingest only).");
+        }
+
         Validate(kafka: true, databend: true, stage: true);
         if (Topics.Count != 1)
         {
             throw new FuncIngestConfigurationException(nameof(KafkaTopics),
                 $"names {Topics.Count} topics, but a Functions trigger reads one; route each further topic through its own ingest function (README, \"More topics\").");
+        }
+
+        if (!_kafkaConsumerGroupSet || string.IsNullOrWhiteSpace(KafkaConsumerGroup))
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaConsumerGroup),
+                "is required: the Functions trigger reads %KafkaConsumerGroup%, which has no default.");
+        }
+
+        if (KafkaSessionTimeoutMs is not null)
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaSessionTimeoutMs),
+                "is read by funcingest only; the Functions app's consumer takes host.json extensions.kafka.sessionTimeoutMs. Remove the setting.");
         }
 
         // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
@@ -218,13 +276,39 @@ public sealed class FuncIngestSettings
                 $"is '{FuncIngestTaskHub}', but a task hub name has 3 to 45 letters and digits and starts with a letter.");
         }
 
-        if (!string.Equals(Normalize(KafkaProtocol), Normalize(compiledProtocol), StringComparison.Ordinal))
+        ValidateSweepSchedule();
+
+        if (!string.Equals(Normalize(KafkaProtocol), Normalize(build.Protocol), StringComparison.Ordinal))
         {
             throw new FuncIngestConfigurationException(nameof(KafkaProtocol),
-                $"is '{KafkaProtocol}', but this build of the Functions app connects with {compiledProtocol} (Debug builds: Plaintext; Release builds: SaslSsl with PLAIN). Set KafkaProtocol to {compiledProtocol}, or build the other configuration.");
+                $"is '{KafkaProtocol}', but this build of the Functions app connects with {build} (Debug builds: {FunctionsKafkaBuild.Debug}; Release builds: {FunctionsKafkaBuild.Release}). Set KafkaProtocol to {build.Protocol}, or build the app for the other protocol (README, \"Kafka connection\").");
         }
 
-        static string Normalize(string protocol) => protocol.Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+        // Without SASL no mechanism is used (as in ApplySecurity), so the setting then says nothing.
+        if (build.AuthenticationMode is { } mechanism && !string.Equals(Normalize(KafkaAuthenticationMode), Normalize(mechanism), StringComparison.Ordinal))
+        {
+            throw new FuncIngestConfigurationException(nameof(KafkaAuthenticationMode),
+                $"is '{KafkaAuthenticationMode}', but this build of the Functions app authenticates with SASL {mechanism} whatever the setting says. Set KafkaAuthenticationMode to {mechanism}, or build the app for the other mechanism (README, \"Kafka connection\").");
+        }
+
+        static string Normalize(string value) => value.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+    }
+
+    /// <summary>
+    /// A six-field NCRONTAB expression, which is all the host's timer accepts on Flex Consumption
+    /// (a TimeSpan schedule needs an App Service plan: azure-webjobs-sdk-extensions
+    /// <c>TimerTriggerAttribute</c>). The host's parser has the last word; this catches a missing
+    /// setting, a five-field Unix cron line and a TimeSpan by name, at start.
+    /// </summary>
+    private void ValidateSweepSchedule()
+    {
+        Require(SweepScheduleSetting, FuncIngestSweepSchedule, "the Sweep timer's NCRONTAB schedule, e.g. 0 */5 * * * * (every five minutes)");
+        string[] fields = FuncIngestSweepSchedule!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length != 6 || !fields.All(f => f.All(c => char.IsAsciiLetterOrDigit(c) || c is '*' or '/' or ',' or '-')))
+        {
+            throw new FuncIngestConfigurationException(SweepScheduleSetting,
+                $"is '{FuncIngestSweepSchedule}', but the Sweep timer needs a six-field NCRONTAB expression with seconds, e.g. 0 */5 * * * * (every five minutes) or 0 0 * * * * (hourly).");
+        }
     }
 
     /// <summary>

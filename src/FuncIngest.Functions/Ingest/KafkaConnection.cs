@@ -6,7 +6,8 @@ namespace FuncIngest.Functions.Ingest;
 /// The Kafka trigger's connection, shared by every ingest function. The extension resolves
 /// <see cref="BrokerList"/>, <see cref="Username"/> and <see cref="Password"/> as app setting
 /// names and <c>%…%</c> expressions from app settings; the security protocol is an enum
-/// fixed when the app is built, and must agree with <see cref="CompiledKafkaProtocol"/>.
+/// fixed when the app is built, and must agree with <see cref="CompiledKafkaProtocol"/>; so is
+/// the SASL mechanism (the extension resolves only string properties from settings).
 /// </summary>
 internal static class KafkaConnection
 {

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace FuncIngest.Functions.Loading;
 
 /// <summary>
-/// Every five minutes, schedules a load for each table whose staged files are older than
+/// On <c>FuncIngestSweepSchedule</c> (every five minutes as deployed), schedules a load for each table whose staged files are older than
 /// <c>FuncIngest:Loader:StrandedAfter</c>: a host that died between staging and signalling,
 /// or a run that failed through every retry, leaves files that this picks up.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed partial class SweepFunction(IngestPipeline pipeline, ILogger<Sweep
 {
     /// <summary>Finds stranded tables and signals their schedulers.</summary>
     [Function("Sweep")]
-    public async Task RunAsync([TimerTrigger("0 */5 * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient durable, FunctionContext context)
+    public async Task RunAsync([TimerTrigger("%" + FuncIngestSettings.SweepScheduleSetting + "%")] TimerInfo timer, [DurableClient] DurableTaskClient durable, FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(durable);
         ArgumentNullException.ThrowIfNull(context);

@@ -25,6 +25,57 @@ public sealed partial class FunctionsHostFilesTests
         Assert.InRange(kafka["maxBatchSize"]!.GetValue<int>(), 1, 100_000);
     }
 
+    /// <summary>
+    /// The options the Kafka extension binds from host.json's extensions.kafka
+    /// (azure-functions-kafka-extension 4.3.2, Config/KafkaOptions.cs, bound by
+    /// KafkaExtensionConfigProvider through ConfigurationSection.Bind): a misspelt key is ignored
+    /// without a word, so every key must be one of these.
+    /// </summary>
+    private static readonly string[] s_kafkaOptions =
+    [
+        "ReconnectBackoffMs", "ReconnectBackoffMaxMs", "StatisticsIntervalMs", "SessionTimeoutMs", "MaxPollIntervalMs",
+        "QueuedMinMessages", "QueuedMaxMessagesKbytes", "MaxPartitionFetchBytes", "FetchMaxBytes", "MaxBatchSize",
+        "AutoCommitIntervalMs", "AutoOffsetReset", "LibkafkaDebug", "MetadataMaxAgeMs", "SocketKeepaliveEnable",
+        "SubscriberIntervalInSeconds", "ExecutorChannelCapacity", "CommitOnFailure", "MaxRetries",
+        "ChannelFullRetryIntervalInMs", "SubscriberIdleBackoffMs",
+    ];
+
+    [Fact]
+    public void Kafka_options_in_host_json_are_the_extension_s_and_max_poll_interval_outlasts_an_invocation()
+    {
+        JsonNode host = JsonNode.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json")))!;
+        JsonObject kafka = host["extensions"]!["kafka"]!.AsObject();
+
+        Assert.All(kafka, option => Assert.Contains(option.Key, s_kafkaOptions, StringComparer.OrdinalIgnoreCase));
+        // While a batch retries, the consumer thread stops polling once the executor's channel is
+        // full; maxPollIntervalMs later the member leaves the group (README, "Delivery guarantees").
+        // Above functionTimeout, a slow but healthy invocation never pushes it out.
+        TimeSpan maxPollInterval = TimeSpan.FromMilliseconds(kafka["maxPollIntervalMs"]!.GetValue<int>());
+        TimeSpan functionTimeout = TimeSpan.Parse(host["functionTimeout"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(maxPollInterval, functionTimeout + TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(30));
+    }
+
+    [Fact]
+    public void Host_json_holds_no_application_insights_sampling_in_opentelemetry_mode()
+    {
+        JsonNode host = JsonNode.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json")))!;
+
+        // In OpenTelemetry mode the host's Application Insights SDK, and with it samplingSettings,
+        // is not used: the setting would only suggest a sampling that does not happen.
+        Assert.Equal("OpenTelemetry", host["telemetryMode"]!.GetValue<string>());
+        Assert.Null(host["logging"]?["applicationInsights"]);
+    }
+
+    [Fact]
+    public void Docker_compose_pins_a_databend_with_named_azblob_stages()
+    {
+        string compose = File.ReadAllText(RepositoryPaths.Combine("docker-compose.yml"));
+
+        Match image = DatabendImage().Match(compose);
+        Assert.True(image.Success, "docker-compose.yml does not pin datafuselabs/databend to a vX.Y.Z tag.");
+        Assert.True(new Version(image.Groups["version"].Value) >= new Version(1, 2, 923), $"{image.Value} predates v1.2.923-nightly, the first with named azblob stages.");
+    }
+
     [Fact]
     public void Every_setting_the_functions_name_is_in_the_sample_and_the_readme()
     {
@@ -95,7 +146,7 @@ public sealed partial class FunctionsHostFilesTests
 
         FuncIngestSettings settings = FuncIngestSettings.Bind(new ConfigurationBuilder().AddInMemoryCollection(flat).Build());
 
-        settings.ValidateForFunctions("Plaintext");
+        settings.ValidateForFunctions(FunctionsKafkaBuild.Debug);
         Assert.Equal(["events"], settings.Topics);
     }
 
@@ -106,6 +157,9 @@ public sealed partial class FunctionsHostFilesTests
         Assert.False(resolved.Contains('%', StringComparison.Ordinal), $"'{text}' does not resolve from the sample's app settings passed as environment variables; it stays '{resolved}'.");
         return resolved;
     }
+
+    [GeneratedRegex(@"image:\s*datafuselabs/databend:v(?<version>\d+\.\d+\.\d+)(-nightly)?\s")]
+    private static partial Regex DatabendImage();
 
     [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_]*)%")]
     private static partial Regex SettingExpression();
