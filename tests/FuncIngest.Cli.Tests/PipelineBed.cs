@@ -63,8 +63,7 @@ internal sealed class PipelineBed : IAsyncDisposable
     public async Task<(int Exit, string Output)> CliAsync(CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
-        ParseResult parse = CliApplication.BuildRootCommand().Parse([.. args, "--settings", SettingsFile]);
-        int exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
+        int exit = await CliApplication.InvokeAsync([.. args, "--settings", SettingsFile], new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
         return (exit, output.ToString());
     }
 
