@@ -68,30 +68,8 @@ internal sealed class PipelineBed : IAsyncDisposable
     }
 
     /// <summary>Starts <c>funcingest</c> as a separate process (the real executable, killable with SIGKILL).</summary>
-    public System.Diagnostics.Process StartProcess(StringWriter log, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // The CLI's own build output: it has every dependency the tool ships with.
-        string cliOutput = AppContext.BaseDirectory.Replace(
-            Path.Combine("tests", "FuncIngest.Cli.Tests"), Path.Combine("src", "FuncIngest.Cli"), StringComparison.Ordinal);
-        start.ArgumentList.Add(Path.Combine(cliOutput, "funcingest.dll"));
-        foreach (string arg in args.Concat(["--settings", SettingsFile]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    public System.Diagnostics.Process StartProcess(StringWriter log, params string[] args) =>
+        CliProcess.Start(log, args.Concat(["--settings", SettingsFile]));
 
     public async ValueTask DisposeAsync()
     {
