@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FuncIngest.TestSupport;
 using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
 using FuncIngest.TestSupport.Kafka;
 
 namespace FuncIngest.Cli.Tests;
@@ -115,12 +116,33 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         await kafka.ProduceAsync(other, 1, 60, cancellationToken: Ct);
 
         (int run, string runOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1", "--set", $"KafkaTopics={bed.Topic},{other}");
-        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+        // verify reads only Databend: it must not need the stage's connection string.
+        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify", "--set", "StageConnectionString=");
 
         Assert.True(run == 0, runOutput);
         Assert.True(verify == 0, verifyOutput);
         Assert.Contains("160 rows in 2 partitions of 2 topics; duplicates 0; rows beyond the ledger 0; offsets missing below the ledger 0", verifyOutput, StringComparison.Ordinal);
         Assert.Contains($"topic {other}: 60 rows in 1 partitions; duplicates 0", verifyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_loader_that_cannot_make_progress_says_so_once_and_the_idle_exit_reports_it_with_exit_3()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        Assert.SkipWhen(bed.Databend.Emulator is null, "needs the emulator's fault injection");
+        DatabendEmulator emulator = bed.Databend.Emulator!;
+
+        await kafka.ProduceAsync(bed.Topic, 1, 50, cancellationToken: Ct);
+        Assert.Equal(0, (await bed.CliAsync(Ct, "init")).Exit);
+        // An environment error: it does not fix itself, and retrying it every second must not flood the output.
+        emulator.InjectFault(new DatabendFault("COPY INTO", DatabendFaultKind.FailWithCode) { Code = 1025, Message = "Unknown table", Times = int.MaxValue });
+
+        (int exit, string output) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "3").WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        Assert.True(exit == 3, output);
+        Assert.Single(Lines(output), l => l.StartsWith($"loading into {bed.Table} fails: ", StringComparison.Ordinal));
+        Assert.Contains("error: idle for 3 s but loading still fails", output, StringComparison.Ordinal);
+        Assert.Contains("final load failed; files stay staged for the next run", output, StringComparison.Ordinal);
     }
 
     [Fact]
