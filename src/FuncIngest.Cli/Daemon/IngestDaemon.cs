@@ -38,13 +38,9 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        if (Settings.Loader.EnsureObjects)
-        {
-            // First run without `init`: create the container, table, ledger and stage now, so the
-            // first batch does not fail on a missing container and the loader on a missing table.
-            await pipeline.EnsureObjectsAsync(cancellationToken: stop).ConfigureAwait(false);
-        }
-
+        // A first run needs no `init` when EnsureObjects is on: the pipeline creates the container
+        // before the first batch and the table, ledger and stage before the first load. Not here
+        // at start, so that a Databend that is down does not stop staging.
         CheckBrokers();
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);
