@@ -4,7 +4,9 @@ using Confluent.Kafka;
 using Databend.Client;
 using FuncIngest.Cli.Commands;
 using FuncIngest.Cli.Configuration;
+using FuncIngest.Cli.Logging;
 using FuncIngest.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli;
 
@@ -32,7 +34,7 @@ internal static class CliApplication
 
     public static readonly Option<bool> Verbose = new("--verbose")
     {
-        Description = "On failure, print the full error with its causes.",
+        Description = "Print the full error with its causes on failure, and the log of FuncIngest and librdkafka.",
         Recursive = true,
     };
 
@@ -53,11 +55,31 @@ internal static class CliApplication
         return root;
     }
 
+    /// <summary>
+    /// Parses and runs a command line. A command line that does not parse (unknown command or
+    /// option, missing required option, unparsable value) is a usage error: one line, exit 2.
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration configuration, CancellationToken cancellationToken)
+    {
+        ParseResult parse = BuildRootCommand().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            string command = string.Join(' ', parse.CommandResult.Command.Name == "funcingest" ? ["funcingest"] : new[] { "funcingest", parse.CommandResult.Command.Name });
+            configuration.Error.WriteLine($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e.Message)))} (see `{command} --help`)");
+            return ExitCodes.BadConfiguration;
+        }
+
+        return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
     public static FuncIngestSettings LoadSettings(ParseResult parse) =>
         SettingsSources.Load(parse.GetValue(SettingsFiles) ?? [], parse.GetValue(BendConfig), parse.GetValue(Set) ?? []);
 
-    /// <summary>Runs a command body, turning failures into one clear line and an exit code.</summary>
-    public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
+    /// <summary>The logging of one command: standard error, quiet unless <c>--verbose</c>.</summary>
+    public static ILoggerFactory Logs(ParseResult parse) => new CliLoggerFactory(parse.InvocationConfiguration.Error, parse.GetValue(Verbose));
+
+    /// <summary>Runs a command body, turning every failure into one line and the exit code README promises.</summary>
+    public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body, CancellationToken cancellationToken = default)
     {
         TextWriter error = parse.InvocationConfiguration.Error;
         TextWriter output = parse.InvocationConfiguration.Output;
@@ -65,40 +87,57 @@ internal static class CliApplication
         {
             return await body(output);
         }
-        catch (FuncIngestConfigurationException e)
+#pragma warning disable CA1031 // The guard's job: no exception reaches the user as a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            return Fail(error, parse, e, ExitCodes.BadConfiguration, $"error: {e.Message}");
-        }
-        catch (DatabendException e)
-        {
-            return Fail(error, parse, e, ExitCodes.DependencyFailed, $"error: Databend: {e.Message}");
-        }
-        catch (KafkaException e)
-        {
-            return Fail(error, parse, e, ExitCodes.DependencyFailed, $"error: Kafka: {e.Error.Reason}");
-        }
-        catch (RequestFailedException e)
-        {
-            return Fail(error, parse, e, ExitCodes.DependencyFailed, $"error: stage storage: {e.Status} {e.ErrorCode}: {e.Message.Split('\n')[0]}");
-        }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException or InvalidDataException)
-        {
-            return Fail(error, parse, e, ExitCodes.DependencyFailed, $"error: {e.Message}");
+            (int code, string line) = Describe(e, cancellationToken.IsCancellationRequested);
+            error.WriteLine(line);
+            if (parse.GetValue(Verbose))
+            {
+                error.WriteLine(e.ToString());
+            }
+
+            return code;
         }
     }
 
-    private static int Fail(TextWriter error, ParseResult parse, Exception e, int code, string line)
+    /// <summary>The exit code and the one-line message of a failure.</summary>
+    internal static (int Code, string Line) Describe(Exception e, bool cancelled)
     {
-        error.WriteLine(line);
-        if (parse.GetValue(Verbose))
+        switch (e)
         {
-            error.WriteLine(e.ToString());
+            case AggregateException aggregate when aggregate.Flatten().InnerExceptions is { Count: > 0 } inner:
+                // Azure's retry policy wraps every attempt's failure; the last one is the current state.
+                return Describe(inner[^1], cancelled);
+            case FuncIngestConfigurationException config:
+                return (ExitCodes.BadConfiguration, $"error: {OneLine(config.Message)}");
+            case OperationCanceledException when cancelled:
+                return (ExitCodes.Interrupted, "error: interrupted");
+            case DatabendException databend when databend.ServerCode is null:
+                return (ExitCodes.DependencyFailed, $"error: Databend: {OneLine(databend.Message)}; check DatabendDsn (host, port, sslmode) and that Databend is up");
+            case DatabendException databend:
+                return (ExitCodes.DependencyFailed, $"error: Databend: {OneLine(databend.Message)}");
+            case KafkaException kafka:
+                return (ExitCodes.DependencyFailed, $"error: Kafka: {OneLine(kafka.Error.Reason)}; check KafkaBrokerList, KafkaProtocol and the credentials");
+            case RequestFailedException storage when storage.Status == 0:
+                return (ExitCodes.DependencyFailed, $"error: stage storage: cannot reach the storage endpoint ({OneLine(storage.GetBaseException().Message)}); check StageConnectionString and that the storage is up");
+            case RequestFailedException storage:
+                return (ExitCodes.DependencyFailed, $"error: stage storage: {storage.Status} {storage.ErrorCode}: {OneLine(storage.Message)}");
+            case HttpRequestException or TimeoutException or IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException:
+                return (ExitCodes.DependencyFailed, $"error: {OneLine(e.Message)}");
+            case FormatException or System.Text.Json.JsonException:
+                // Malformed input from Kafka, the stage or Databend (settings are checked at start).
+                return (ExitCodes.DependencyFailed, $"error: malformed data: {OneLine(e.Message)}");
+            default:
+                return (ExitCodes.Unexpected, $"error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (a bug: please report it with the output of --verbose)");
         }
-        else
-        {
-            error.WriteLine("(run with --verbose for details)");
-        }
+    }
 
-        return code;
+    /// <summary>The first line of a message, so every error stays one line (Azure's messages carry a multi-line report).</summary>
+    internal static string OneLine(string message)
+    {
+        string first = message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
+        return first.TrimEnd('.');
     }
 }

@@ -14,6 +14,9 @@ internal static class ExitCodes
     /// <summary>Kafka, the stage or Databend failed or could not be reached.</summary>
     public const int DependencyFailed = 3;
 
+    /// <summary>An unexpected failure: a bug in funcingest (the message says what; --verbose shows where).</summary>
+    public const int Unexpected = 4;
+
     /// <summary>Interrupted (SIGINT/SIGTERM) before finishing.</summary>
     public const int Interrupted = 130;
 }

@@ -63,36 +63,13 @@ internal sealed class PipelineBed : IAsyncDisposable
     public async Task<(int Exit, string Output)> CliAsync(CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
-        ParseResult parse = CliApplication.BuildRootCommand().Parse([.. args, "--settings", SettingsFile]);
-        int exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
+        int exit = await CliApplication.InvokeAsync([.. args, "--settings", SettingsFile], new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
         return (exit, output.ToString());
     }
 
     /// <summary>Starts <c>funcingest</c> as a separate process (the real executable, killable with SIGKILL).</summary>
-    public System.Diagnostics.Process StartProcess(StringWriter log, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // The CLI's own build output: it has every dependency the tool ships with.
-        string cliOutput = AppContext.BaseDirectory.Replace(
-            Path.Combine("tests", "FuncIngest.Cli.Tests"), Path.Combine("src", "FuncIngest.Cli"), StringComparison.Ordinal);
-        start.ArgumentList.Add(Path.Combine(cliOutput, "funcingest.dll"));
-        foreach (string arg in args.Concat(["--settings", SettingsFile]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    public System.Diagnostics.Process StartProcess(StringWriter log, params string[] args) =>
+        CliProcess.Start(log, args.Concat(["--settings", SettingsFile]));
 
     public async ValueTask DisposeAsync()
     {

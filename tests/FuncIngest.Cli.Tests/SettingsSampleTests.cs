@@ -48,29 +48,6 @@ public sealed class SettingsSampleTests
         Assert.Equal("http://azurite:10000/devstoreaccount1", settings.StageConnection().EndpointUrl);
     }
 
-    [Fact]
-    public void A_bend_ingest_kafka_config_maps_to_funcingest_settings()
-    {
-        string file = Path.GetTempFileName();
-        File.WriteAllText(file, """
-            {"kafkaBootstrapServers":"b:9092","kafkaTopic":"ingest_test","KafkaConsumerGroup":"test","isJsonTransform":true,
-             "databendDSN":"https://u:p@host.example:443","databendTable":"default.kfk_test","batchSize":500,"batchMaxInterval":5000000000}
-            """);
-        try
-        {
-            FuncIngestSettings settings = SettingsSources.Load([], file, []);
-
-            Assert.Equal(("b:9092", "ingest_test", "test"), (settings.KafkaBrokerList, settings.KafkaTopics, settings.KafkaConsumerGroup));
-            Assert.Equal("kfk_test", settings.Staging.Table);
-            Assert.Equal(RecordMode.Transform, settings.Staging.Encoding.Mode);
-            Assert.Equal("databend+https://u:p@host.example:443/default", settings.DatabendDsn);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
     private static IEnumerable<string> Names(string prefix, Type options) =>
         options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && (p.PropertyType.IsPrimitive || p.PropertyType.IsEnum || p.PropertyType == typeof(string) || p.PropertyType == typeof(TimeSpan)))

@@ -3,8 +3,9 @@ using Azure;
 using Azure.Storage.Blobs;
 using Confluent.Kafka;
 using Databend.Client;
-using FuncIngest.Loading;
 using FuncIngest.Hosting;
+using FuncIngest.Loading;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli.Commands;
 
@@ -18,18 +19,25 @@ internal static class DoctorCommand
         {
             FuncIngestSettings settings = CliApplication.LoadSettings(parse);
             int problems = 0;
+            var reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             void Report(string check, string? problem)
             {
                 output.WriteLine(problem is null ? $"ok      {check}" : $"PROBLEM {check}: {problem}");
                 problems += problem is null ? 0 : 1;
             }
 
-            foreach ((string part, bool kafka, bool databend, bool stage) in new[] { ("Kafka settings", true, false, false), ("Databend settings", false, true, false), ("stage settings", false, false, true) })
+            foreach ((string part, bool kafka, bool databend, bool stage) in new[] { ("FuncIngest settings", false, false, false), ("Kafka settings", true, false, false), ("Databend settings", false, true, false), ("stage settings", false, false, true) })
             {
                 try
                 {
                     settings.Validate(kafka, databend, stage);
                     Report(part, null);
+                }
+                catch (FuncIngestConfigurationException e) when (!reported.Add(e.Setting))
+                {
+                    // Validate stops at the first problem, and the parts share settings (FuncIngest:*,
+                    // DatabendDsn for an internal stage): a setting already reported is not repeated.
+                    problems++;
                 }
                 catch (FuncIngestConfigurationException e)
                 {
@@ -49,7 +57,8 @@ internal static class DoctorCommand
                 output.WriteLine($"WARNING {plaintext}");
             }
 
-            Report($"Kafka {settings.KafkaBrokerList}", CheckKafka(settings));
+            using ILoggerFactory logs = CliApplication.Logs(parse);
+            Report($"Kafka {settings.KafkaBrokerList}", CheckKafka(settings, logs));
             if (settings.UsesInternalStage)
             {
                 Report($"internal stage '{settings.Loader.StageName}'", await CheckInternalStageAsync(settings, cancellationToken));
@@ -61,14 +70,13 @@ internal static class DoctorCommand
 
             Report("Databend", await CheckDatabendAsync(settings, cancellationToken));
             return problems == 0 ? ExitCodes.Ok : ExitCodes.ProblemFound;
-        }));
+        }, cancellationToken));
         return command;
     }
 
-    private static string? CheckKafka(FuncIngestSettings settings)
+    private static string? CheckKafka(FuncIngestSettings settings, ILoggerFactory logs)
     {
-        var config = new AdminClientConfig(settings.ConsumerConfig()) { SocketTimeoutMs = 5000 };
-        using IAdminClient admin = new AdminClientBuilder(config).Build();
+        using IAdminClient admin = KafkaClients.Admin(settings, logs, socketTimeoutMs: 5000);
         try
         {
             var missing = new List<string>();

@@ -26,7 +26,7 @@ internal static class InitCommand
             await DatabendSetup.EnsureAsync(client, settings.Staging, settings.Loader, settings.StageConnectionForSetup(), cancellationToken);
             output.WriteLine($"table '{settings.Staging.Table}' ({settings.Staging.Encoding.Mode} mode), ledger '{settings.Loader.LedgerTable}', {(settings.UsesInternalStage ? "internal " : string.Empty)}stage '{settings.Loader.StageName}': ready");
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 }

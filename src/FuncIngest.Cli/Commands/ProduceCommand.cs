@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using FuncIngest.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli.Commands;
 
@@ -34,7 +35,23 @@ internal static class ProduceCommand
                 : Enumerable.Range(0, parse.GetValue(s_count)).Select(i => $"{{\"id\":{i},\"event\":\"sample\",\"at\":\"{DateTime.UtcNow:O}\"}}");
 
             var perPartition = new SortedDictionary<int, int>();
-            using IProducer<string, byte[]> producer = new ProducerBuilder<string, byte[]>(settings.ProducerConfig()).Build();
+            using ILoggerFactory logs = CliApplication.Logs(parse);
+            using (IAdminClient admin = KafkaClients.Admin(settings, logs, socketTimeoutMs: 10_000))
+            {
+                try
+                {
+                    _ = admin.GetMetadata(TimeSpan.FromSeconds(10));
+                }
+                catch (KafkaException e)
+                {
+                    throw new KafkaException(new Error(e.Error.Code, $"no broker of KafkaBrokerList '{settings.KafkaBrokerList}' answered within 10 s ({e.Error.Reason})"));
+                }
+            }
+
+            ProducerConfig config = settings.ProducerConfig();
+            // librdkafka's default (300 s) would keep an unreachable broker's send waiting for minutes.
+            config.MessageTimeoutMs = 30_000;
+            using IProducer<string, byte[]> producer = KafkaClients.Producer(config, logs).Build();
             int n = 0;
             foreach (string value in values)
             {
@@ -54,7 +71,7 @@ internal static class ProduceCommand
 
             output.WriteLine($"sent {n} events to {topic}");
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 }

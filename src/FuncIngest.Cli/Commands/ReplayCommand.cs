@@ -5,6 +5,7 @@ using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Records;
 using FuncIngest.Staging;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli.Commands;
 
@@ -38,7 +39,8 @@ internal static class ReplayCommand
             long from = parse.GetValue(s_from);
             bool force = parse.GetValue(s_force);
 
-            List<IngestRecord> records = Read(settings, partition, from, parse.GetValue(s_to));
+            using ILoggerFactory logs = CliApplication.Logs(parse);
+            List<IngestRecord> records = Read(settings, logs, partition, from, parse.GetValue(s_to));
             output.WriteLine($"read {records.Count} records of {partition.Topic}[{partition.Partition.Value}] from offset {from}");
             if (records.Count == 0)
             {
@@ -83,15 +85,15 @@ internal static class ReplayCommand
             }
 
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 
-    private static List<IngestRecord> Read(FuncIngestSettings settings, TopicPartition partition, long from, long? to)
+    private static List<IngestRecord> Read(FuncIngestSettings settings, ILoggerFactory logs, TopicPartition partition, long from, long? to)
     {
         ConsumerConfig config = settings.ConsumerConfig();
         config.GroupId = "funcingest-replay-" + Guid.NewGuid().ToString("N");
-        using IConsumer<byte[], byte[]> consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(config, logs).Build();
         long end = to + 1 ?? consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High.Value;
         var records = new List<IngestRecord>();
         if (from >= end)

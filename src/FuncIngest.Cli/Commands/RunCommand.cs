@@ -3,6 +3,7 @@ using FuncIngest.Cli.Configuration;
 using FuncIngest.Cli.Daemon;
 using FuncIngest.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli.Commands;
 
@@ -11,7 +12,7 @@ internal static class RunCommand
 {
     private static readonly Option<double> s_exitWhenIdle = new("--exit-when-idle")
     {
-        Description = "Exit after this many seconds with nothing to consume or load (for batch jobs and tests). Default: run until stopped.",
+        Description = "Exit after this many seconds with every assigned partition read to its end and everything loaded (for batch jobs and tests). Default: FuncIngest:Run:ExitWhenIdleSeconds, or run until stopped.",
     };
 
     public static Command Build()
@@ -24,16 +25,30 @@ internal static class RunCommand
             FuncIngestSettings settings = FuncIngestSettings.Bind(configuration);
             settings.Validate(kafka: true, databend: true, stage: true);
             var run = new RunOptions();
-            configuration.GetSection("FuncIngest:Run").Bind(run);
+            try
+            {
+                configuration.GetSection("FuncIngest:Run").Bind(run);
+            }
+            catch (InvalidOperationException e)
+            {
+                // The binder names the value's path: "... at 'FuncIngest:Run:MaxBatchRecords' to type ...".
+                string setting = System.Text.RegularExpressions.Regex.Match(e.Message, "at '(?<path>[^']+)'", System.Text.RegularExpressions.RegexOptions.CultureInvariant) is { Success: true } path
+                    ? path.Groups["path"].Value
+                    : "FuncIngest:Run";
+                throw new FuncIngestConfigurationException(setting, $"'{configuration[setting]}' is not a number.");
+            }
+
             if (parse.GetValue(s_exitWhenIdle) is > 0 and var idle)
             {
                 run.ExitWhenIdleSeconds = idle;
             }
 
             run.Validate();
-            using var daemon = new IngestDaemon(settings, run, Clients.Stage(settings), Clients.Databend(settings), output);
+            using ILoggerFactory logs = CliApplication.Logs(parse);
+            var pipeline = new IngestPipeline(settings, Clients.Stage(settings), Clients.Databend(settings), logs);
+            using var daemon = new IngestDaemon(pipeline, run, logs, output);
             return await daemon.RunAsync(cancellationToken);
-        }));
+        }, cancellationToken));
         return command;
     }
 }

@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Staging;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace FuncIngest.Cli.Commands;
@@ -27,8 +28,9 @@ internal static class StatusCommand
             Dictionary<(string, int), long> ledger = (await loader.ReadLedgerAsync(cancellationToken)).ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
 
             var rows = new List<PartitionStatus>();
-            using IConsumer<byte[], byte[]> consumer = new ConsumerBuilder<byte[], byte[]>(settings.ConsumerConfig()).Build();
-            using IAdminClient admin = new AdminClientBuilder(new AdminClientConfig(settings.ConsumerConfig())).Build();
+            using ILoggerFactory logs = CliApplication.Logs(parse);
+            using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(settings.ConsumerConfig(), logs).Build();
+            using IAdminClient admin = KafkaClients.Admin(settings, logs);
             foreach (string topic in settings.Topics)
             {
                 Metadata metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
@@ -68,10 +70,23 @@ internal static class StatusCommand
                 table.AddRow(row.Topic, $"{row.Partition}", $"{row.EndOffset}", $"{row.LoadedNextOffset}", $"{row.Lag}", $"{row.StagedFiles}", $"{row.DeadLetterFiles}", $"{row.QuarantinedFiles}");
             }
 
-            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+            bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(output),
+                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            });
+            if (!terminal)
+            {
+                // Piped or captured output has no width: Spectre would assume 80 columns and wrap
+                // the headers; let the table be as wide as its content instead.
+                console.Profile.Width = 1000;
+            }
+
             console.Write(table);
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 }

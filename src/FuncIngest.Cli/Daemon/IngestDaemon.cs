@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using Databend.Client;
+using FuncIngest.Cli.Commands;
 using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Records;
 using FuncIngest.Staging;
+using Microsoft.Extensions.Logging;
 
 namespace FuncIngest.Cli.Daemon;
 
@@ -14,39 +15,58 @@ namespace FuncIngest.Cli.Daemon;
 /// point loses nothing and loads nothing twice: uncommitted records are redelivered, staging
 /// skips what is already staged, and the ledger skips what is already loaded.
 /// </summary>
-internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, IStageStore store, Func<DatabendClient> clients, TextWriter output) : IDisposable
+internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILoggerFactory logs, TextWriter output) : IDisposable
 {
+    /// <summary>How long the brokers may stay unreachable at start before <c>run</c> gives up.</summary>
+    internal static readonly TimeSpan KafkaStartTimeout = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan s_idleCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly SemaphoreSlim _loadSignal = new(0, int.MaxValue);
+    private readonly HashSet<TopicPartition> _atEnd = [];
     private long _consumed;
     private long _staged;
     private long _deadLettered;
     private long _loadedRows;
     private int _unloadedFiles;
     private volatile bool _loaderIdle = true;
-    private volatile bool _loaderFailing;
+    private volatile string? _loaderFailure;
+    private string? _lastKafkaError;
+
+    private FuncIngestSettings Settings => pipeline.Settings;
 
     public void Dispose() => _loadSignal.Dispose();
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        var stager = new BatchStager(store, settings.Staging);
-        var loader = new TableLoader(clients, store, settings.Staging, settings.Loader);
+        // A first run needs no `init` when EnsureObjects is on: the pipeline creates the container
+        // before the first batch and the table, ledger and stage before the first load. Not here
+        // at start, so that a Databend that is down does not stop staging.
+        CheckBrokers();
         using var loaderStop = new CancellationTokenSource();
-        Task loading = LoaderLoopAsync(loader, loaderStop.Token);
+        Task loading = LoaderLoopAsync(loaderStop.Token);
 
         var batch = new List<IngestRecord>();
         var nextOffsets = new Dictionary<TopicPartition, Offset>();
         long batchBytes = 0;
         var batchAge = new Stopwatch();
         var idle = Stopwatch.StartNew();
+        var idleCheck = Stopwatch.StartNew();
         var report = Stopwatch.StartNew();
         bool paused = false;
+        int exit = ExitCodes.Ok;
 
-        using IConsumer<byte[], byte[]> consumer = new ConsumerBuilder<byte[], byte[]>(settings.ConsumerConfig())
-            .SetErrorHandler((_, e) => output.WriteLine($"kafka: {e.Reason}"))
+        ConsumerConfig config = Settings.ConsumerConfig();
+        // End-of-partition events tell when this member has read everything, also for a partition
+        // with nothing past its committed offset (it never gets a position to compare).
+        config.EnablePartitionEof = true;
+        using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(config, logs)
+            .SetErrorHandler((_, e) => KafkaError(e))
+            .SetPartitionsAssignedHandler((_, partitions) => ForgetEnds(partitions))
+            .SetPartitionsRevokedHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
             .Build();
-        consumer.Subscribe(settings.Topics);
-        output.WriteLine($"funcingest run: {string.Join(",", settings.Topics)} -> {settings.Staging.Table} (group {settings.KafkaConsumerGroup})");
+        consumer.Subscribe(Settings.Topics);
+        output.WriteLine($"funcingest run: {string.Join(",", Settings.Topics)} -> {Settings.Staging.Table} (group {Settings.KafkaConsumerGroup})");
         try
         {
             while (!stop.IsCancellationRequested)
@@ -65,14 +85,27 @@ internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, 
                 }
 
                 ConsumeResult<byte[], byte[]>? result = consumer.Consume(TimeSpan.FromMilliseconds(100));
-                if (result is { IsPartitionEOF: false, Message: not null })
+                if (result is { IsPartitionEOF: true })
                 {
+                    lock (_atEnd)
+                    {
+                        _atEnd.Add(result.TopicPartition);
+                    }
+                }
+                else if (result is { Message: not null })
+                {
+                    _lastKafkaError = null;
                     IngestRecord record = IngestRecord.FromConsumeResult(result);
                     batch.Add(record);
                     batchBytes += record.PayloadBytes;
                     nextOffsets[result.TopicPartition] = result.Offset + 1;
                     Interlocked.Increment(ref _consumed);
                     idle.Restart();
+                    lock (_atEnd)
+                    {
+                        _atEnd.Remove(result.TopicPartition);
+                    }
+
                     if (batch.Count == 1)
                     {
                         batchAge.Restart();
@@ -81,7 +114,7 @@ internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, 
 
                 if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batchBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
                 {
-                    await FlushAsync(stager, consumer, batch, nextOffsets).ConfigureAwait(false);
+                    await FlushAsync(consumer, batch, nextOffsets).ConfigureAwait(false);
                     batchBytes = 0;
                 }
 
@@ -91,74 +124,116 @@ internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, 
                     report.Restart();
                 }
 
-                if (run.ExitWhenIdleSeconds > 0 && !CaughtUp(consumer))
+                // On a timer, not every pass: asking librdkafka for the assignment costs CPU.
+                if (run.ExitWhenIdleSeconds > 0 && idleCheck.Elapsed >= s_idleCheckInterval)
                 {
-                    // Idle time counts only once partitions are assigned and read to their end.
-                    idle.Restart();
-                }
+                    idleCheck.Restart();
+                    if (!CaughtUp(consumer) || batch.Count > 0 || !_loaderIdle)
+                    {
+                        // Idle time counts only once partitions are assigned and read to their end.
+                        idle.Restart();
+                    }
+                    else if (idle.Elapsed.TotalSeconds >= run.ExitWhenIdleSeconds)
+                    {
+                        if (_loaderFailure is { } failure)
+                        {
+                            output.WriteLine($"error: idle for {run.ExitWhenIdleSeconds} s but loading still fails: {failure}; the staged files wait for the next run");
+                            exit = ExitCodes.DependencyFailed;
+                            break;
+                        }
 
-                if (run.ExitWhenIdleSeconds > 0 && batch.Count == 0 && idle.Elapsed.TotalSeconds >= run.ExitWhenIdleSeconds
-                    && _loaderIdle && Volatile.Read(ref _unloadedFiles) == 0 && !_loaderFailing)
-                {
-                    output.WriteLine($"idle for {run.ExitWhenIdleSeconds} s with everything loaded; exiting");
-                    break;
+                        if (Volatile.Read(ref _unloadedFiles) == 0)
+                        {
+                            output.WriteLine($"idle for {run.ExitWhenIdleSeconds} s with everything loaded; exiting");
+                            break;
+                        }
+                    }
                 }
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                output.WriteLine("stopping: staging the batch in hand and making a last load pass");
             }
 
             // Stopping: what was consumed is staged and committed, so nothing is consumed twice needlessly.
             if (batch.Count > 0)
             {
-                await FlushAsync(stager, consumer, batch, nextOffsets).ConfigureAwait(false);
+                await FlushAsync(consumer, batch, nextOffsets).ConfigureAwait(false);
             }
         }
         finally
         {
             consumer.Close();
-            loaderStop.Cancel();
+            await loaderStop.CancelAsync().ConfigureAwait(false);
             await loading.ConfigureAwait(false);
         }
 
         // A last pass so a graceful stop leaves nothing staged behind (it stays staged if Databend is down).
         try
         {
-            LoadResult last = await loader.LoadAllAsync(CancellationToken.None).ConfigureAwait(false);
+            LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _loadedRows, last.RowsLoaded);
         }
-        catch (DatabendException e)
+#pragma warning disable CA1031 // Any failure of the last pass leaves the files staged; the next run loads them.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            output.WriteLine($"final load failed; files stay staged for the next run: {e.Message}");
+            output.WriteLine($"final load failed; files stay staged for the next run: {CliApplication.Describe(e, false).Line["error: ".Length..]}");
         }
 
         Report();
-        return stop.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
+        return stop.IsCancellationRequested ? ExitCodes.Interrupted : exit;
     }
 
-    private static bool CaughtUp(IConsumer<byte[], byte[]> consumer)
+    /// <summary>Fails the start, with the setting to check, when no broker answers within <see cref="KafkaStartTimeout"/>.</summary>
+    private void CheckBrokers()
     {
-        List<TopicPartition> assignment = consumer.Assignment;
-        if (assignment.Count == 0)
+        using IAdminClient admin = KafkaClients.Admin(Settings, logs, socketTimeoutMs: (int)KafkaStartTimeout.TotalMilliseconds);
+        try
         {
-            return false;
+            _ = admin.GetMetadata(KafkaStartTimeout);
         }
-
-        foreach (TopicPartition partition in assignment)
+        catch (KafkaException e)
         {
-            WatermarkOffsets marks = consumer.GetWatermarkOffsets(partition);
-            Offset position = consumer.Position(partition);
-            bool empty = marks.High != Offset.Unset && marks.High.Value == marks.Low.Value;
-            if (!empty && (marks.High == Offset.Unset || position == Offset.Unset || position.Value < marks.High.Value))
+            throw new KafkaException(new Error(e.Error.Code, $"no broker of KafkaBrokerList '{Settings.KafkaBrokerList}' answered within {KafkaStartTimeout.TotalSeconds:0} s ({e.Error.Reason})"));
+        }
+    }
+
+    private void KafkaError(Error error)
+    {
+        // librdkafka reports the same transport error on every reconnect attempt: say it once.
+        if (error.IsFatal || !string.Equals(error.Reason, _lastKafkaError, StringComparison.Ordinal))
+        {
+            _lastKafkaError = error.Reason;
+            output.WriteLine($"kafka: {error.Reason}{(error.IsFatal ? " (fatal)" : string.Empty)}");
+        }
+    }
+
+    private void ForgetEnds(IEnumerable<TopicPartition> partitions)
+    {
+        lock (_atEnd)
+        {
+            foreach (TopicPartition partition in partitions)
             {
-                return false;
+                _atEnd.Remove(partition);
             }
         }
-
-        return true;
     }
 
-    private async Task FlushAsync(BatchStager stager, IConsumer<byte[], byte[]> consumer, List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
+    private bool CaughtUp(IConsumer<byte[], byte[]> consumer)
+    {
+        List<TopicPartition> assignment = consumer.Assignment;
+        lock (_atEnd)
+        {
+            return assignment.Count > 0 && assignment.All(_atEnd.Contains);
+        }
+    }
+
+    private async Task FlushAsync(IConsumer<byte[], byte[]> consumer, List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
     {
         // Not cancellable: a stop request waits for the batch to be staged and committed.
-        StageBatchResult result = await stager.StageAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        StageBatchResult result = await pipeline.StageAsync(batch, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
@@ -178,7 +253,7 @@ internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, 
         _loadSignal.Release();
     }
 
-    private async Task LoaderLoopAsync(TableLoader loader, CancellationToken stop)
+    private async Task LoaderLoopAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -195,24 +270,37 @@ internal sealed class IngestDaemon(FuncIngestSettings settings, RunOptions run, 
             try
             {
                 int before = Volatile.Read(ref _unloadedFiles);
-                LoadResult result = await loader.LoadAllAsync(stop).ConfigureAwait(false);
+                LoadResult result = await pipeline.LoadAsync(Settings.Staging.Table, stop).ConfigureAwait(false);
                 Interlocked.Add(ref _loadedRows, result.RowsLoaded);
-                Interlocked.Add(ref _unloadedFiles, -Math.Min(before, result.Loaded.Count + result.Skipped.Count + result.Quarantined.Count));
-                if (result.Loaded.Count + result.Skipped.Count + result.Quarantined.Count == 0)
+                int done = result.Loaded.Count + result.Skipped.Count + result.Quarantined.Count;
+                Interlocked.Add(ref _unloadedFiles, -Math.Min(before, done));
+                if (done == 0 && !result.Busy)
                 {
                     Interlocked.Exchange(ref _unloadedFiles, 0);
                 }
 
-                _loaderFailing = false;
+                if (_loaderFailure is not null)
+                {
+                    output.WriteLine("loading works again");
+                    _loaderFailure = null;
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (DatabendException e)
+#pragma warning disable CA1031 // Every load failure leaves the files staged; the loop retries and says what is wrong.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                _loaderFailing = true;
-                output.WriteLine($"load failed, retrying: {e.Message}");
+                string failure = CliApplication.Describe(e, false).Line["error: ".Length..];
+                if (!string.Equals(failure, _loaderFailure, StringComparison.Ordinal))
+                {
+                    // Once per distinct failure, not every retry: a missing table or a wrong key does not fix itself.
+                    output.WriteLine($"loading into {Settings.Staging.Table} fails: {failure}; the files stay staged and loading is retried (`funcingest doctor` shows what to fix)");
+                }
+
+                _loaderFailure = failure;
             }
             finally
             {

@@ -27,6 +27,16 @@ internal sealed class RunOptions
             throw new FuncIngestConfigurationException("FuncIngest:Run:MaxBatchBytes", $"must be at least 1024, not {MaxBatchBytes}.");
         }
 
+        if (MaxPendingFiles < 1)
+        {
+            throw new FuncIngestConfigurationException("FuncIngest:Run:MaxPendingFiles", $"must be positive, not {MaxPendingFiles}.");
+        }
+
+        if (ExitWhenIdleSeconds < 0 || double.IsNaN(ExitWhenIdleSeconds))
+        {
+            throw new FuncIngestConfigurationException("FuncIngest:Run:ExitWhenIdleSeconds", $"must be 0 (run until stopped) or a positive number of seconds, not {ExitWhenIdleSeconds}.");
+        }
+
         if (MaxBatchWaitMs < 1)
         {
             throw new FuncIngestConfigurationException("FuncIngest:Run:MaxBatchWaitMs", $"must be positive, not {MaxBatchWaitMs}.");

@@ -157,7 +157,12 @@ public sealed class FuncIngestSettings
         }
         catch (InvalidOperationException e)
         {
-            throw new FuncIngestConfigurationException("FuncIngest", e.Message);
+            // The binder names the value's full path ("... at 'FuncIngest:Loader:RetryDelay' to type ..."): name that setting.
+            System.Text.RegularExpressions.Match path = System.Text.RegularExpressions.Regex.Match(e.Message, "at '(?<path>[^']+)'", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            string type = System.Text.RegularExpressions.Regex.Match(e.Message, "to type '(?:System\\.)?(?<type>[^']+)'", System.Text.RegularExpressions.RegexOptions.CultureInvariant).Groups["type"].Value;
+            throw path.Success
+                ? new FuncIngestConfigurationException(path.Groups["path"].Value, $"'{configuration[path.Groups["path"].Value]}' is not a valid {(type.Length > 0 ? type : "value")}{(type == "TimeSpan" ? " (hh:mm:ss)" : string.Empty)}.")
+                : new FuncIngestConfigurationException("FuncIngest", e.Message);
         }
 
         return settings;
@@ -212,8 +217,46 @@ public sealed class FuncIngestSettings
             else
             {
                 Require(nameof(StageConnectionString), StageConnectionString, "the staging storage account's connection string (with its key: Databend's azblob stage needs it)");
+                ValidateStageContainer();
                 _ = StageConnection();
+                try
+                {
+                    _ = new Azure.Storage.Blobs.BlobContainerClient(StageConnectionString, StageContainer);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+                {
+                    // The SDK's message may quote the string, which holds the account key: name the setting only.
+                    throw new FuncIngestConfigurationException(nameof(StageConnectionString), "is not a storage connection string (DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net, or BlobEndpoint=...).");
+                }
+
+                if (Stage.LockDuration < TimeSpan.FromSeconds(15) || Stage.LockDuration > TimeSpan.FromSeconds(60))
+                {
+                    throw new FuncIngestConfigurationException("FuncIngest:Stage:LockDuration", $"must be between 00:00:15 and 00:01:00 (Azure lease limits), not {Stage.LockDuration}.");
+                }
+
+                if (Stage.BlockSize < 64 * 1024)
+                {
+                    throw new FuncIngestConfigurationException("FuncIngest:Stage:BlockSize", $"must be at least 65536 (64 KiB), not {Stage.BlockSize}.");
+                }
             }
+
+            if (Stage.LockTimeout <= TimeSpan.Zero)
+            {
+                throw new FuncIngestConfigurationException("FuncIngest:Stage:LockTimeout", $"must be positive, not {Stage.LockTimeout}.");
+            }
+        }
+    }
+
+    /// <summary>Azure's container naming rule: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.</summary>
+    private void ValidateStageContainer()
+    {
+        bool valid = StageContainer.Length is >= 3 and <= 63
+            && StageContainer.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+            && StageContainer[0] != '-' && StageContainer[^1] != '-'
+            && !StageContainer.Contains("--", StringComparison.Ordinal);
+        if (!valid)
+        {
+            throw new FuncIngestConfigurationException(nameof(StageContainer), $"'{StageContainer}' is not a valid container name: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
         }
     }
 
@@ -425,7 +468,17 @@ public sealed class FuncIngestSettings
     /// <summary>What Databend's azblob stage needs, read from <see cref="StageConnectionString"/> (the endpoint from <see cref="LoaderOptions.StageEndpoint"/> when set).</summary>
     public AzureStageConnection StageConnection()
     {
-        var parts = new DbConnectionStringBuilder { ConnectionString = StageConnectionString };
+        var parts = new DbConnectionStringBuilder();
+        try
+        {
+            parts.ConnectionString = StageConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            // The message would quote the string, which holds the account key.
+            throw new FuncIngestConfigurationException(nameof(StageConnectionString), "is not a connection string (key=value pairs separated by ';').");
+        }
+
         string? Get(string key) => parts.TryGetValue(key, out object? value) ? value?.ToString() : null;
         string account = Get("AccountName") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountName.");
         string key = Get("AccountKey") ?? throw new FuncIngestConfigurationException(nameof(StageConnectionString), "has no AccountKey; Databend's azblob stage accepts only an account key.");

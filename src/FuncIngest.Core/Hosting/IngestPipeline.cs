@@ -22,6 +22,7 @@ public sealed class IngestPipeline
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, BatchStager> _stagers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _ensured = new(StringComparer.Ordinal);
+    private volatile bool _stageEnsured;
 
     /// <summary>Creates the pipeline over validated settings.</summary>
     public IngestPipeline(FuncIngestSettings settings, IStageStore store, Func<DatabendClient> clients, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -48,28 +49,53 @@ public sealed class IngestPipeline
     /// <summary>
     /// Stages a batch for <paramref name="table"/> (default <see cref="DefaultTable"/>) and
     /// returns once every file is durable in the stage. Offsets already staged are skipped.
+    /// With <see cref="LoaderOptions.EnsureObjects"/> on, the stage itself (the Blob container,
+    /// or the Databend internal stage) is created first, once per process.
     /// </summary>
     /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not one of <see cref="StagingOptions.ConfiguredTables"/>.</exception>
-    public Task<StageBatchResult> StageAsync(IReadOnlyList<IngestRecord> records, string? table = null, CancellationToken cancellationToken = default)
+    public async Task<StageBatchResult> StageAsync(IReadOnlyList<IngestRecord> records, string? table = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
-        return Stager(table ?? DefaultTable).StageAsync(records, cancellationToken);
+        BatchStager stager = Stager(table ?? DefaultTable);
+        if (Settings.Loader.EnsureObjects)
+        {
+            await EnsureStageAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await stager.StageAsync(records, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Loads every staged file of <paramref name="table"/>, creating table, ledger and stage
-    /// first when <see cref="LoaderOptions.EnsureObjects"/> is on (once per process and table).
+    /// Creates what staging and loading <paramref name="table"/> need when it is missing: the
+    /// stage's storage (Blob container or internal stage), the table (raw mode), the ledger and
+    /// the Databend stage. What <c>funcingest init</c> does; safe to call again, and done once per
+    /// process and table.
+    /// </summary>
+    /// <exception cref="DatabendException">Databend refused or could not be reached.</exception>
+    public async Task EnsureObjectsAsync(string? table = null, CancellationToken cancellationToken = default)
+    {
+        string name = table ?? DefaultTable;
+        await EnsureStageAsync(cancellationToken).ConfigureAwait(false);
+        if (!_ensured.ContainsKey(name))
+        {
+            using DatabendClient client = _clients();
+            await DatabendSetup.EnsureAsync(client, Staging(name), Settings.Loader, Settings.StageConnectionForSetup(), cancellationToken).ConfigureAwait(false);
+            _ensured[name] = true;
+        }
+    }
+
+    /// <summary>
+    /// Loads every staged file of <paramref name="table"/>, creating the container, table, ledger
+    /// and stage first when <see cref="LoaderOptions.EnsureObjects"/> is on (once per process and table).
     /// </summary>
     /// <exception cref="DatabendException">Databend failed through every transaction attempt; the files stay staged.</exception>
     /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not one of <see cref="StagingOptions.ConfiguredTables"/>.</exception>
     public async Task<LoadResult> LoadAsync(string table, CancellationToken cancellationToken = default)
     {
         StagingOptions staging = Staging(table);
-        if (Settings.Loader.EnsureObjects && !_ensured.ContainsKey(table))
+        if (Settings.Loader.EnsureObjects)
         {
-            using DatabendClient client = _clients();
-            await DatabendSetup.EnsureAsync(client, staging, Settings.Loader, Settings.StageConnectionForSetup(), cancellationToken).ConfigureAwait(false);
-            _ensured[table] = true;
+            await EnsureObjectsAsync(table, cancellationToken).ConfigureAwait(false);
         }
 
         var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
@@ -83,6 +109,30 @@ public sealed class IngestPipeline
     /// </summary>
     public Task<IReadOnlyList<StrandedTable>> FindStrandedAsync(CancellationToken cancellationToken = default) =>
         new StageSweeper(_store, Settings.Staging.Prefix, _time, Settings.Staging.ConfiguredTables).FindStrandedAsync(Settings.Loader.StrandedAfter, cancellationToken);
+
+    /// <summary>
+    /// The stage's storage only: staging must not wait for Databend to be up when the stage is a
+    /// Blob container (files wait there until Databend is back).
+    /// </summary>
+    private async Task EnsureStageAsync(CancellationToken cancellationToken)
+    {
+        if (_stageEnsured)
+        {
+            return;
+        }
+
+        if (_store is AzureBlobStageStore blob)
+        {
+            await blob.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (Settings.UsesInternalStage)
+        {
+            using DatabendClient client = _clients();
+            await client.ExecuteAsync(DatabendSetup.InternalStageDdl(Settings.Loader.StageName), cancellationToken).ConfigureAwait(false);
+        }
+
+        _stageEnsured = true;
+    }
 
     private BatchStager Stager(string table) =>
         _stagers.GetOrAdd(table, t => new BatchStager(_store, Staging(t), _loggers.CreateLogger<BatchStager>(), _time));

@@ -21,10 +21,10 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
     }
 
-    private static async Task<(DatabendTarget Target, ServiceProvider Services, string Table)> StartAsync(AzuriteFixture azurite)
+    private static async Task<(DatabendTarget Target, ServiceProvider Services, string Table)> StartAsync(AzuriteFixture azurite, string? missingContainer = null, bool ensureObjects = true)
     {
         DatabendTarget target = await DatabendTarget.StartAsync();
-        BlobContainerClient container = await azurite.CreateContainerAsync("pipe", Ct);
+        string containerName = missingContainer ?? (await azurite.CreateContainerAsync("pipe", Ct)).Name;
         string table = "events_" + Guid.NewGuid().ToString("N")[..10];
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -32,7 +32,8 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
             ["KafkaTopics"] = "events",
             ["DatabendDsn"] = target.Dsn,
             ["StageConnectionString"] = azurite.ConnectionString,
-            ["StageContainer"] = container.Name,
+            ["StageContainer"] = containerName,
+            ["FuncIngest:Loader:EnsureObjects"] = ensureObjects ? "true" : "false",
             ["FuncIngest:Staging:Table"] = table,
             ["FuncIngest:Staging:Prefix"] = "fi",
             ["FuncIngest:Staging:Tables"] = table + "_orders",
@@ -70,6 +71,39 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
             using DatabendClient client = services.GetRequiredService<DatabendClient>();
             Assert.Equal(Enumerable.Range(0, 150).Select(o => (0, (long)o)), await RowsAsync(client, table));
             Assert.Equal(Enumerable.Range(10, 10).Select(o => (2, (long)o)), await RowsAsync(client, orders));
+        }
+    }
+
+    [Fact]
+    public async Task First_use_without_init_creates_the_container_table_ledger_and_stage_when_EnsureObjects_is_on()
+    {
+        string fresh = "fresh-" + Guid.NewGuid().ToString("N")[..12];
+        (DatabendTarget target, ServiceProvider services, string table) = await StartAsync(azurite, missingContainer: fresh);
+        await using (target)
+        await using (services)
+        {
+            IngestPipeline pipeline = services.GetRequiredService<IngestPipeline>();
+
+            StageBatchResult staged = await pipeline.StageAsync(StageTestKit.MakeRecords("events", 0, 0, 9), cancellationToken: Ct);
+            LoadResult loaded = await pipeline.LoadAsync(table, Ct);
+
+            Assert.True((await new BlobContainerClient(azurite.ConnectionString, fresh).ExistsAsync(Ct)).Value);
+            Assert.Equal((10, 10L), (staged.StagedRecords, loaded.RowsLoaded));
+        }
+    }
+
+    [Fact]
+    public async Task With_EnsureObjects_off_a_missing_container_is_not_created()
+    {
+        string fresh = "fresh-" + Guid.NewGuid().ToString("N")[..12];
+        (DatabendTarget target, ServiceProvider services, _) = await StartAsync(azurite, missingContainer: fresh, ensureObjects: false);
+        await using (target)
+        await using (services)
+        {
+            IngestPipeline pipeline = services.GetRequiredService<IngestPipeline>();
+
+            await Assert.ThrowsAsync<Azure.RequestFailedException>(() => pipeline.StageAsync(StageTestKit.MakeRecords("events", 0, 0, 9), cancellationToken: Ct));
+            Assert.False((await new BlobContainerClient(azurite.ConnectionString, fresh).ExistsAsync(Ct)).Value);
         }
     }
 

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using FuncIngest.TestSupport;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+using FuncIngest.TestSupport.Kafka;
+
+namespace FuncIngest.Cli.Tests;
+
+/// <summary>What README promises of the CLI, tried as a user would: first run, signals, idle exit, quiet output, several topics, the example session.</summary>
+public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    [Fact]
+    public async Task First_run_without_init_creates_everything_and_a_run_with_nothing_new_exits_when_idle()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);
+        await kafka.ProduceAsync(bed.Topic, 2, 200, cancellationToken: Ct);
+
+        // No `init`: the container, table, ledger and stage do not exist yet.
+        (int first, string firstOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
+        var clock = Stopwatch.StartNew();
+        // Every partition has nothing past the group's committed offset: no record, no position.
+        (int second, string secondOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1").WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        TimeSpan secondTook = clock.Elapsed;
+        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+
+        Assert.True(first == 0, firstOutput);
+        Assert.DoesNotContain("fails", firstOutput, StringComparison.Ordinal);
+        Assert.True(second == 0, secondOutput);
+        Assert.Contains("idle for 1 s with everything loaded; exiting", secondOutput, StringComparison.Ordinal);
+        Assert.True(secondTook < TimeSpan.FromSeconds(30), $"{secondTook}: {secondOutput}");
+        Assert.True(verify == 0, verifyOutput);
+        Assert.Contains("200 rows", verifyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_stages_and_commits_the_batch_in_hand_loads_it_and_exits_with_the_final_progress_line()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: false);
+        var log = new StringWriter();
+        // A batch that never fills or times out by itself: only the stop can stage it.
+        using Process run = bed.StartProcess(log, "run", "--set", "FuncIngest:Run:MaxBatchWaitMs=600000", "--set", "FuncIngest:Run:MaxBatchRecords=100000");
+        await kafka.ProduceAsync(bed.Topic, 3, 300, cancellationToken: Ct);
+        var deadline = Stopwatch.StartNew();
+        while (!Read(log).Contains("consumed 300, staged 0", StringComparison.Ordinal) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(200, Ct);
+        }
+
+        Assert.Contains("consumed 300, staged 0", Read(log), StringComparison.Ordinal);
+        CliProcess.Terminate(run);
+        await run.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        run.WaitForExit();
+
+        string output = Read(log);
+        Assert.True(run.ExitCode == 130, output);
+        Assert.Contains("stopping: staging the batch in hand and making a last load pass", output, StringComparison.Ordinal);
+        Assert.Equal("consumed 300, staged 300, dead-lettered 0, loaded 300 rows", Lines(output)[^1]);
+        Assert.Equal(300, kafka.CommittedOffsets("g-" + bed.Table, bed.Topic, 3).Values.Sum(o => o.Value));
+        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verify == 0, verifyOutput);
+        Assert.Contains("300 rows", verifyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreachable_kafka_ends_run_and_produce_in_one_line_with_exit_3_and_no_librdkafka_log()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+
+        (int runExit, string runOutput, TimeSpan runTook) = await CliProcess.RunAsync(TimeSpan.FromSeconds(90), "run", "--exit-when-idle", "1", "--settings", bed.SettingsFile, "--set", "KafkaBrokerList=127.0.0.1:1");
+        (int produceExit, string produceOutput, TimeSpan produceTook) = await CliProcess.RunAsync(TimeSpan.FromSeconds(90), "produce", "--topic", "t", "--settings", bed.SettingsFile, "--set", "KafkaBrokerList=127.0.0.1:1");
+        (int verboseExit, string verboseOutput, _) = await CliProcess.RunAsync(TimeSpan.FromSeconds(90), "produce", "--topic", "t", "--verbose", "--settings", bed.SettingsFile, "--set", "KafkaBrokerList=127.0.0.1:1");
+
+        Assert.True(runExit == 3, runOutput);
+        Assert.StartsWith("error: Kafka: no broker of KafkaBrokerList '127.0.0.1:1' answered", Lines(runOutput)[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(Lines(runOutput), l => l.StartsWith('%')); // librdkafka's own stderr format: %3|...|FAIL|...
+        Assert.True(runTook < TimeSpan.FromSeconds(40), runTook.ToString());
+        Assert.True(produceExit == 3, produceOutput);
+        Assert.StartsWith("error: Kafka: no broker", Assert.Single(Lines(produceOutput)), StringComparison.Ordinal);
+        Assert.True(produceTook < TimeSpan.FromSeconds(30), produceTook.ToString());
+        // --verbose shows librdkafka's log, through the CLI's logging.
+        Assert.Equal(3, verboseExit);
+        Assert.Contains(Lines(verboseOutput), l => l.Contains(": librdkafka: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Status_prints_no_librdkafka_warnings_and_keeps_its_columns_when_piped()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);
+        Assert.Equal(0, (await bed.CliAsync(Ct, "init")).Exit);
+
+        (int exit, string output, _) = await CliProcess.RunAsync(TimeSpan.FromSeconds(60), "status", "--settings", bed.SettingsFile);
+        (int verboseExit, string verboseOutput, _) = await CliProcess.RunAsync(TimeSpan.FromSeconds(60), "status", "--verbose", "--settings", bed.SettingsFile);
+
+        Assert.True(exit == 0, output);
+        Assert.DoesNotContain("CONFWARN", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Lines(output), l => l.StartsWith('%') || l.Contains("librdkafka", StringComparison.Ordinal));
+        // Piped: no terminal width, yet every header stays on one line.
+        Assert.Contains(Lines(output), l => Regex.IsMatch(l, "topic .*partition .*end offset .*loaded \\(ledger\\) .*lag .*staged files .*dead-letter files .*quarantined files"));
+        Assert.Contains(Lines(output), l => l.Contains(bed.Topic, StringComparison.Ordinal) && l.Contains(" 1 ", StringComparison.Ordinal));
+        // Not even with --verbose, which shows librdkafka's log: the admin client gets no consumer settings.
+        Assert.Equal(0, verboseExit);
+        Assert.DoesNotContain("CONFWARN", verboseOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_keys_rows_by_topic_when_one_table_holds_several_topics()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        string other = kafka.CreateTopic("e2e-other", 1);
+        await kafka.ProduceAsync(bed.Topic, 1, 100, cancellationToken: Ct);
+        await kafka.ProduceAsync(other, 1, 60, cancellationToken: Ct);
+
+        (int run, string runOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1", "--set", $"KafkaTopics={bed.Topic},{other}");
+        // verify reads only Databend: it must not need the stage's connection string.
+        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify", "--set", "StageConnectionString=");
+
+        Assert.True(run == 0, runOutput);
+        Assert.True(verify == 0, verifyOutput);
+        Assert.Contains("160 rows in 2 partitions of 2 topics; duplicates 0; rows beyond the ledger 0; offsets missing below the ledger 0", verifyOutput, StringComparison.Ordinal);
+        Assert.Contains($"topic {other}: 60 rows in 1 partitions; duplicates 0", verifyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_loader_that_cannot_make_progress_says_so_once_and_the_idle_exit_reports_it_with_exit_3()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        Assert.SkipWhen(bed.Databend.Emulator is null, "needs the emulator's fault injection");
+        DatabendEmulator emulator = bed.Databend.Emulator!;
+
+        await kafka.ProduceAsync(bed.Topic, 1, 50, cancellationToken: Ct);
+        Assert.Equal(0, (await bed.CliAsync(Ct, "init")).Exit);
+        // An environment error: it does not fix itself, and retrying it every second must not flood the output.
+        emulator.InjectFault(new DatabendFault("COPY INTO", DatabendFaultKind.FailWithCode) { Code = 1025, Message = "Unknown table", Times = int.MaxValue });
+
+        (int exit, string output) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "3").WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        Assert.True(exit == 3, output);
+        Assert.Single(Lines(output), l => l.StartsWith($"loading into {bed.Table} fails: ", StringComparison.Ordinal));
+        Assert.Contains("error: idle for 3 s but loading still fails", output, StringComparison.Ordinal);
+        Assert.Contains("final load failed; files stay staged for the next run", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_reports_a_wrong_setting_once()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+
+        // Every part's validation starts with the FuncIngest:* options, and an internal stage needs DatabendDsn as Databend does.
+        (int shared, string sharedOutput) = await bed.CliAsync(Ct, "doctor", "--set", "FuncIngest:Staging:MaxFileRecords=0");
+        (int internalStage, string internalOutput) = await bed.CliAsync(Ct, "doctor", "--set", "StageKind=DatabendInternal", "--set", "DatabendDsn=");
+
+        Assert.Equal((1, 1), (shared, internalStage));
+        Assert.Single(Lines(sharedOutput), l => l.Contains("FuncIngest:Staging:MaxFileRecords", StringComparison.Ordinal));
+        Assert.Single(Lines(internalOutput), l => l.Contains("'DatabendDsn'", StringComparison.Ordinal));
+        Assert.Contains("ok      Kafka settings", internalOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_example_session_in_the_readme_is_what_the_commands_print()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: false);
+        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
+        Match block = Regex.Match(readme, "Example session.*?```text\\n(?<session>.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "README has no example session");
+        var expected = new List<string>();
+        var actual = new List<string>();
+        foreach (string step in Regex.Split(block.Groups["session"].Value, "^(?=\\$ )", RegexOptions.Multiline).Where(s => s.Length > 0))
+        {
+            string[] lines = step.TrimEnd('\n').Split('\n');
+            string[] args = lines[0]["$ funcingest ".Length..].Split(' ').Select(a => a == "events" ? bed.Topic : a).ToArray();
+            (_, string output) = await bed.CliAsync(Ct, args);
+            expected.AddRange(lines);
+            actual.Add(lines[0]);
+            string[] printed = Lines(Normalize(output, bed));
+            // The progress line comes every 5 s too; only the last one is part of the session.
+            actual.AddRange(printed.Where((l, i) => !l.StartsWith("consumed ", StringComparison.Ordinal) || i == printed.Length - 1));
+        }
+
+        // The whole session in the message, so README can be corrected from a failure.
+        Assert.True(string.Join('\n', expected) == string.Join('\n', actual), "README's example session differs; the commands printed:\n" + string.Join('\n', actual));
+    }
+
+    /// <summary>The session's names in README (topic, table, container, stage and group are all defaults or "events").</summary>
+    private static string Normalize(string output, PipelineBed bed) => output
+        .Replace("s_" + bed.Table, "funcingest_stage", StringComparison.Ordinal)
+        .Replace("g-" + bed.Table, "funcingest", StringComparison.Ordinal)
+        .Replace("c-" + bed.Table.Replace('_', '-'), "funcingest", StringComparison.Ordinal)
+        .Replace(bed.Topic, "events", StringComparison.Ordinal)
+        .Replace(bed.Table, "events", StringComparison.Ordinal);
+
+    private static string Read(StringWriter log)
+    {
+        lock (log)
+        {
+            return log.ToString();
+        }
+    }
+}
