@@ -201,7 +201,7 @@ public sealed class DatabendEmulator : IAsyncDisposable
         }
         catch (EmulatorException e)
         {
-            return [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (e.Code, e.Message), nodeId: NodeId)];
+            return [DatabendResponses.Page(queryId, "Failed", nextUri: "final", session: SessionObject(session), error: (e.Code, e.Message), nodeId: NodeId, errorDetail: e.Detail)];
         }
 
         var pages = new List<string>();

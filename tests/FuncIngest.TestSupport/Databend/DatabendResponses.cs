@@ -45,7 +45,8 @@ public static class DatabendResponses
         (int Code, string Message)? error = null,
         string nodeId = "node-1",
         long writeRows = 0,
-        bool withSession = true)
+        bool withSession = true,
+        string? errorDetail = null)
     {
         string? next = nextUri switch
         {
@@ -60,7 +61,7 @@ public static class DatabendResponses
             ["node_id"] = nodeId,
             ["state"] = state,
             ["session"] = withSession ? session ?? Session() : null,
-            ["error"] = error is { } e ? new JsonObject { ["code"] = e.Code, ["message"] = e.Message, ["detail"] = string.Empty } : null,
+            ["error"] = error is { } e ? new JsonObject { ["code"] = e.Code, ["message"] = e.Message, ["detail"] = errorDetail ?? string.Empty } : null,
             ["warnings"] = new JsonArray(),
             ["has_result_set"] = schema is not null,
             ["schema"] = new JsonArray([.. (schema ?? []).Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type })]),

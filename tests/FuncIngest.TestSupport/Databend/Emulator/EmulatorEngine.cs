@@ -812,7 +812,8 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
                 await ReadFileAsync(stage, blob, table, compression, missingFieldAs, cancellationToken).ConfigureAwait(false);
             if (errors > 0 && onError == "ABORT")
             {
-                throw new EmulatorException(1046, $"COPY failed on file {file} line {firstErrorLine}: {firstError}");
+                // The detail names the 0-based row (src/common/storage/src/copy.rs, to_error_code); First_error_line is 1-based.
+                throw new EmulatorException(1046, $"COPY failed on file {file} line {firstErrorLine}: {firstError}", $"at file '{blob[stage.Root.Length..]}', line {firstErrorLine - 1}");
             }
 
             if (errors > 0 && onError == "SKIP_FILE")
@@ -885,7 +886,8 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
-            if (lines[i].Length == 0)
+            NdjsonLine? line = NdjsonLineParser.ParseRow(lines[i]);
+            if (line is null)
             {
                 continue;
             }
@@ -895,7 +897,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             try
             {
                 // Columns are matched to fields by name (docs, NDJSON: "fields ... matched by column name").
-                JsonObject obj = JsonNode.Parse(lines[i]) as JsonObject ?? throw new JsonException("the line is not a JSON object");
+                JsonObject obj = (line.Error is null ? line.Value : throw new JsonException(line.Error)) as JsonObject ?? throw new JsonException("the line is not a JSON object");
                 for (int c = 0; c < table.Columns.Count && error is null; c++)
                 {
                     EmulatedColumn column = table.Columns[c];
