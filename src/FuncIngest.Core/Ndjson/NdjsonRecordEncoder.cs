@@ -416,7 +416,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     /// and the variant bits to 10. Version 8 rather than 5: SHA-1 cost 0.5-0.9 us per record
     /// here, about as much as encoding the whole 100-byte record.
     /// </summary>
-    internal Guid RecordUuid(IngestRecord record)
+    private Guid RecordUuid(IngestRecord record)
     {
         UseTopic(record.Topic);
         Span<byte> name = _uuidName;
