@@ -153,14 +153,9 @@ internal static class JsonSyntax
 
         Scratch scratch = t_scratch ??= new Scratch();
         scratch.Keys = 0;
-        try
-        {
-            return CheckContainer(json, i, maxDepth, scratch);
-        }
-        finally
-        {
-            scratch.TrimAfterHugeValue();
-        }
+        Verdict verdict = CheckContainer(json, i, maxDepth, scratch);
+        scratch.TrimAfterHugeValue();
+        return verdict;
     }
 
     private static Verdict CheckContainer(ReadOnlySpan<byte> json, int i, int maxDepth, Scratch scratch)
@@ -646,9 +641,7 @@ internal static class JsonSyntax
         // Above this many remembered keys (or decode bytes) the arrays are dropped after the value.
         private const int KeepLimit = 4096;
 
-        private int[] _keyStart = new int[64];
-        private int[] _keyLength = new int[64];
-        private ulong[] _keyPrint = new ulong[64];
+        private KeyEntry[] _keys = new KeyEntry[64];
         private int[] _frames = new int[128];
         private byte[] _deep = new byte[128];
         private ulong[] _sortHashes = [];
@@ -681,16 +674,15 @@ internal static class JsonSyntax
         /// <summary>Remembers a key: where its body starts, its raw length (negative when it has escapes) and a fingerprint of its decoded bytes.</summary>
         public void AddKey(ReadOnlySpan<byte> raw, int start, bool escaped)
         {
-            if (Keys == _keyStart.Length)
+            if (Keys == _keys.Length)
             {
-                Array.Resize(ref _keyStart, Keys * 2);
-                Array.Resize(ref _keyLength, Keys * 2);
-                Array.Resize(ref _keyPrint, Keys * 2);
+                Array.Resize(ref _keys, Keys * 2);
             }
 
-            _keyStart[Keys] = start;
-            _keyLength[Keys] = escaped ? -raw.Length - 1 : raw.Length;
-            _keyPrint[Keys] = Fingerprint(escaped ? DecodeInto(ref _decodeA, raw) : raw);
+            ref KeyEntry key = ref _keys[Keys];
+            key.Start = start;
+            key.Length = escaped ? -raw.Length - 1 : raw.Length;
+            key.Print = Fingerprint(escaped ? DecodeInto(ref _decodeA, raw) : raw);
             Keys++;
         }
 
@@ -713,11 +705,13 @@ internal static class JsonSyntax
 
             if (count <= PairwiseKeyLimit)
             {
-                for (int a = from + 1; a < from + count; a++)
+                Span<KeyEntry> keys = _keys.AsSpan(from, count);
+                for (int a = 1; a < keys.Length; a++)
                 {
-                    for (int b = from; b < a; b++)
+                    ulong print = keys[a].Print;
+                    for (int b = 0; b < a; b++)
                     {
-                        if (_keyPrint[a] == _keyPrint[b] && SameKey(json, a, b))
+                        if (keys[b].Print == print && SameKey(json, from + a, from + b))
                         {
                             return true;
                         }
@@ -764,11 +758,9 @@ internal static class JsonSyntax
         /// <summary>After a value with very many keys, lets the big arrays go instead of keeping them for the thread's life.</summary>
         public void TrimAfterHugeValue()
         {
-            if (_keyStart.Length > KeepLimit)
+            if (_keys.Length > KeepLimit)
             {
-                _keyStart = new int[64];
-                _keyLength = new int[64];
-                _keyPrint = new ulong[64];
+                _keys = new KeyEntry[64];
             }
 
             if (_sortHashes.Length > KeepLimit)
@@ -786,9 +778,11 @@ internal static class JsonSyntax
 
         private bool SameKey(ReadOnlySpan<byte> json, int a, int b)
         {
-            if (_keyLength[a] >= 0 && _keyLength[b] >= 0)
+            KeyEntry x = _keys[a];
+            KeyEntry y = _keys[b];
+            if (x.Length >= 0 && y.Length >= 0)
             {
-                return json.Slice(_keyStart[a], _keyLength[a]).SequenceEqual(json.Slice(_keyStart[b], _keyLength[b]));
+                return json.Slice(x.Start, x.Length).SequenceEqual(json.Slice(y.Start, y.Length));
             }
 
             return Key(json, a, ref _decodeA).SequenceEqual(Key(json, b, ref _decodeB));
@@ -796,8 +790,8 @@ internal static class JsonSyntax
 
         private ReadOnlySpan<byte> Key(ReadOnlySpan<byte> json, int k, ref byte[] buffer)
         {
-            int length = _keyLength[k];
-            return length >= 0 ? json.Slice(_keyStart[k], length) : DecodeInto(ref buffer, json.Slice(_keyStart[k], -length - 1));
+            KeyEntry key = _keys[k];
+            return key.Length >= 0 ? json.Slice(key.Start, key.Length) : DecodeInto(ref buffer, json.Slice(key.Start, -key.Length - 1));
         }
 
         private static ReadOnlySpan<byte> DecodeInto(ref byte[] buffer, ReadOnlySpan<byte> raw)
@@ -810,6 +804,14 @@ internal static class JsonSyntax
             }
 
             return buffer.AsSpan(0, Decode(raw, buffer));
+        }
+
+        /// <summary>A remembered key: where its body starts, its raw length (negative when it has escapes), a fingerprint of its decoded bytes.</summary>
+        private struct KeyEntry
+        {
+            public int Start;
+            public int Length;
+            public ulong Print;
         }
 
         /// <summary>Length and the first and last four bytes: equal keys have equal prints, and most different keys do not.</summary>
