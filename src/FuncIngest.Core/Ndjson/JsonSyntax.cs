@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -74,7 +75,6 @@ internal static class JsonSyntax
     private const int WideIntegerFound = 4;
     private const int ReservedKeyFound = 8;
     private const int DuplicateKeyFound = 16;
-    private const int EscapeSeen = 1 << 8;
 
     // Objects with more keys than this are checked by sorting hashes instead of pairwise.
     private const int PairwiseKeyLimit = 16;
@@ -146,13 +146,15 @@ internal static class JsonSyntax
         if (first is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
         {
             // A scalar: no containers, no keys.
-            int flags = 0;
-            int end = Scalar(json, i, ref flags);
-            return end >= 0 && SkipWhitespace(json, end) == json.Length ? FromFlags(flags) : Verdict.Invalid;
+            Scratch s = t_scratch ??= new Scratch();
+            s.Flags = 0;
+            int end = Scalar(json, i, s);
+            return end >= 0 && SkipWhitespace(json, end) == json.Length ? FromFlags(s.Flags) : Verdict.Invalid;
         }
 
         Scratch scratch = t_scratch ??= new Scratch();
         scratch.Keys = 0;
+        scratch.Flags = 0;
         Verdict verdict = CheckContainer(json, i, maxDepth, scratch);
         scratch.TrimAfterHugeValue();
         return verdict;
@@ -164,7 +166,6 @@ internal static class JsonSyntax
         // go to the per-thread scratch.
         ulong shallow = 0;
         int depth = 0;
-        int flags = 0;
         while (true)
         {
             // At the start of a value.
@@ -196,7 +197,7 @@ internal static class JsonSyntax
                     }
                     else
                     {
-                        i = MemberName(json, i, scratch, first: true, ref flags);
+                        i = MemberName(json, i, scratch, first: true, depth - 1);
                         complete = false;
                     }
 
@@ -229,8 +230,20 @@ internal static class JsonSyntax
                     }
 
                     break;
+                case (byte)'"':
+                    i = String(json, i, scratch);
+                    break;
+                case (byte)'t':
+                    i = Literal(json, i, "true"u8);
+                    break;
+                case (byte)'f':
+                    i = Literal(json, i, "false"u8);
+                    break;
+                case (byte)'n':
+                    i = Literal(json, i, "null"u8);
+                    break;
                 default:
-                    i = Scalar(json, i, ref flags);
+                    i = Number(json, i, scratch);
                     break;
             }
 
@@ -245,7 +258,7 @@ internal static class JsonSyntax
                 i = SkipWhitespace(json, i);
                 if (depth == 0)
                 {
-                    return i == json.Length ? FromFlags(flags) : Verdict.Invalid;
+                    return i == json.Length ? FromFlags(scratch.Flags) : Verdict.Invalid;
                 }
 
                 if (i == json.Length)
@@ -260,7 +273,7 @@ internal static class JsonSyntax
                     i = SkipWhitespace(json, i + 1);
                     if (inObject)
                     {
-                        i = MemberName(json, i, scratch, first: false, ref flags);
+                        i = MemberName(json, i, scratch, first: false, depth - 1);
                     }
 
                     if (i < 0 || i >= json.Length)
@@ -272,9 +285,9 @@ internal static class JsonSyntax
                 }
                 else if (next == (inObject ? (byte)'}' : (byte)']'))
                 {
-                    if (inObject && (flags & DuplicateKeyFound) == 0 && scratch.CloseObjectHasDuplicate(json, depth - 1))
+                    if (inObject && scratch.CloseObjectHasDuplicate(json, depth - 1))
                     {
-                        flags |= DuplicateKeyFound;
+                        scratch.Flags |= DuplicateKeyFound;
                     }
 
                     depth--;
@@ -288,7 +301,7 @@ internal static class JsonSyntax
         }
     }
 
-    private static Verdict FromFlags(int flags) => (flags & 0xFF) switch
+    private static Verdict FromFlags(int flags) => flags switch
     {
         0 => Verdict.Valid,
         int f when (f & LoneSurrogateFound) != 0 => Verdict.LoneSurrogate,
@@ -302,46 +315,44 @@ internal static class JsonSyntax
         depth <= 64 ? ((shallow >> (depth - 1)) & 1) == 1 ? InObject : InArray : scratch.Deep(depth - 1)[depth - 1];
 
     /// <summary>A string, number or literal at <paramref name="i"/>; returns the index after it, or -1.</summary>
-    private static int Scalar(ReadOnlySpan<byte> json, int i, ref int flags) => json[i] switch
+    private static int Scalar(ReadOnlySpan<byte> json, int i, Scratch scratch) => json[i] switch
     {
-        (byte)'"' => String(json, i, ref flags),
+        (byte)'"' => String(json, i, scratch),
         (byte)'t' => Literal(json, i, "true"u8),
         (byte)'f' => Literal(json, i, "false"u8),
         (byte)'n' => Literal(json, i, "null"u8),
-        _ => Number(json, i, ref flags),
+        _ => Number(json, i, scratch),
     };
 
     /// <summary>Reads <c>"name" :</c> and the whitespace after it, records the name; returns the index of the value, or -1.</summary>
-    private static int MemberName(ReadOnlySpan<byte> json, int i, Scratch scratch, bool first, ref int flags)
+    private static int MemberName(ReadOnlySpan<byte> json, int i, Scratch scratch, bool first, int frame)
     {
         if (i >= json.Length || json[i] != '"')
         {
             return -1;
         }
 
-        int seen = flags & EscapeSeen;
-        flags &= ~EscapeSeen;
-        int end = String(json, i, ref flags);
+        scratch.Escaped = false;
+        int end = String(json, i, scratch);
         if (end < 0)
         {
             return -1;
         }
 
-        bool escaped = (flags & EscapeSeen) != 0;
-        flags |= seen;
         ReadOnlySpan<byte> raw = json[(i + 1)..(end - 1)];
+        bool escaped = scratch.Escaped;
         if (first && (escaped || (raw.Length > 0 && raw[0] == '$')) && scratch.IsReservedKey(raw, escaped))
         {
-            flags |= ReservedKeyFound;
+            scratch.Flags |= ReservedKeyFound;
         }
 
-        scratch.AddKey(raw, i + 1, escaped);
+        scratch.AddKey(raw, i + 1, escaped, frame);
         i = SkipWhitespace(json, end);
         return i < json.Length && json[i] == ':' ? SkipWhitespace(json, i + 1) : -1;
     }
 
     /// <summary>Reads a string starting at its opening quote; returns the index after the closing quote, or -1.</summary>
-    private static int String(ReadOnlySpan<byte> json, int i, ref int flags)
+    private static int String(ReadOnlySpan<byte> json, int i, Scratch scratch)
     {
         i++;
         while (true)
@@ -375,7 +386,7 @@ internal static class JsonSyntax
                         return -1;
                     }
 
-                    flags |= EscapeSeen;
+                    scratch.Escaped = true;
                     switch (json[i + 1])
                     {
                         case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
@@ -400,7 +411,7 @@ internal static class JsonSyntax
                                 }
                                 else
                                 {
-                                    flags |= LoneSurrogateFound;
+                                    scratch.Flags |= LoneSurrogateFound;
                                 }
                             }
 
@@ -447,7 +458,7 @@ internal static class JsonSyntax
     /// Reads <c>-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?</c>; returns the index after it,
     /// or -1. Flags numbers Databend would not store as written (see the type's remarks).
     /// </summary>
-    private static int Number(ReadOnlySpan<byte> json, int i, ref int flags)
+    private static int Number(ReadOnlySpan<byte> json, int i, Scratch scratch)
     {
         int start = i;
         if (json[i] == '-')
@@ -513,7 +524,7 @@ internal static class JsonSyntax
             int digits = integerEnd - integerStart;
             if (digits >= 39 && (digits > 39 || json[integerStart..integerEnd].SequenceCompareTo(start == integerStart ? U128Max : I128MinMagnitude) > 0))
             {
-                flags |= WideIntegerFound;
+                scratch.Flags |= WideIntegerFound;
             }
         }
         else if (exponentDigits > 2 || i - start >= 200)
@@ -524,7 +535,7 @@ internal static class JsonSyntax
             double value = double.Parse(json[start..i], NumberStyles.Float, CultureInfo.InvariantCulture);
             if (double.IsInfinity(value) || (value == 0 && json[integerStart..mantissaEnd].IndexOfAnyInRange((byte)'1', (byte)'9') >= 0))
             {
-                flags |= OutOfRangeFound;
+                scratch.Flags |= OutOfRangeFound;
             }
         }
 
@@ -643,6 +654,11 @@ internal static class JsonSyntax
 
         private KeyEntry[] _keys = new KeyEntry[64];
         private int[] _frames = new int[128];
+
+        // Per open object: one bit per key, chosen by its fingerprint. Only an object in which two
+        // keys hit the same bit can hold a duplicate, so most objects close without comparing keys.
+        private ulong[] _seen = new ulong[128];
+        private bool[] _maybeDuplicate = new bool[128];
         private byte[] _deep = new byte[128];
         private ulong[] _sortHashes = [];
         private int[] _sortIndexes = [];
@@ -650,6 +666,12 @@ internal static class JsonSyntax
         private byte[] _decodeB = new byte[256];
 
         public int Keys { get; set; }
+
+        /// <summary>The findings so far (the *Found bits).</summary>
+        public int Flags { get; set; }
+
+        /// <summary>Whether the last string read had an escape (set by String, read for member names).</summary>
+        public bool Escaped { get; set; }
 
         public byte[] Deep(int depth)
         {
@@ -665,14 +687,20 @@ internal static class JsonSyntax
         {
             if (depth >= _frames.Length)
             {
-                Array.Resize(ref _frames, Math.Max(depth + 1, _frames.Length * 2));
+                int size = Math.Max(depth + 1, _frames.Length * 2);
+                Array.Resize(ref _frames, size);
+                Array.Resize(ref _seen, size);
+                Array.Resize(ref _maybeDuplicate, size);
             }
 
             _frames[depth] = Keys;
+            _seen[depth] = 0;
+            _maybeDuplicate[depth] = false;
         }
 
         /// <summary>Remembers a key: where its body starts, its raw length (negative when it has escapes) and a fingerprint of its decoded bytes.</summary>
-        public void AddKey(ReadOnlySpan<byte> raw, int start, bool escaped)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddKey(ReadOnlySpan<byte> raw, int start, bool escaped, int frame)
         {
             if (Keys == _keys.Length)
             {
@@ -682,8 +710,13 @@ internal static class JsonSyntax
             ref KeyEntry key = ref _keys[Keys];
             key.Start = start;
             key.Length = escaped ? -raw.Length - 1 : raw.Length;
-            key.Print = Fingerprint(escaped ? DecodeInto(ref _decodeA, raw) : raw);
+            ulong print = Fingerprint(escaped ? DecodeInto(ref _decodeA, raw) : raw);
+            key.Print = print;
             Keys++;
+            ulong bit = 1UL << (int)((print * 0x9E3779B97F4A7C15UL) >> 58);
+            ref ulong seen = ref _seen[frame];
+            _maybeDuplicate[frame] |= (seen & bit) != 0;
+            seen |= bit;
         }
 
         public bool IsReservedKey(ReadOnlySpan<byte> raw, bool escaped)
@@ -698,7 +731,7 @@ internal static class JsonSyntax
             int from = _frames[depth];
             int count = Keys - from;
             Keys = from;
-            if (count < 2)
+            if (!_maybeDuplicate[depth])
             {
                 return false;
             }
@@ -815,6 +848,7 @@ internal static class JsonSyntax
         }
 
         /// <summary>Length and the first and last four bytes: equal keys have equal prints, and most different keys do not.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static ulong Fingerprint(ReadOnlySpan<byte> key)
         {
             if (key.Length >= 4)
