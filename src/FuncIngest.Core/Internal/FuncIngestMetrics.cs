@@ -13,6 +13,11 @@ internal static class FuncIngestMetrics
 
     public static readonly Counter<long> StagedRecords = Meter.CreateCounter<long>("funcingest.staging.records", "{record}", "Records handled by staging, by outcome (staged, dead_lettered, skipped).");
 
+    public static readonly Counter<long> ValuesAsText = Meter.CreateCounter<long>(
+        "funcingest.staging.values_as_text",
+        "{record}",
+        "Raw-mode values stored as a JSON string of their text instead of as JSON, by reason (not_json, empty, too_deep, and JSON that Databend would refuse or change: lone_surrogate, number_out_of_range, wide_integer, reserved_key, duplicate_key).");
+
     public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("funcingest.staging.bytes_in", "By", "Record bytes (key, value, headers) staged.");
 
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("funcingest.staging.bytes_out", "By", "Compressed bytes written to the stage.");

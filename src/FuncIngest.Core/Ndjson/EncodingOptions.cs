@@ -15,8 +15,20 @@ public sealed class EncodingOptions
     /// <summary>Largest record (key + value + headers) that is staged; larger ones are dead-lettered. Default 8 MiB.</summary>
     public int MaxRecordBytes { get; set; } = 8 * 1024 * 1024;
 
-    /// <summary>Deepest JSON nesting accepted as JSON. Default 64.</summary>
+    /// <summary>
+    /// Deepest JSON nesting accepted as JSON, at most <see cref="MaxJsonDepthLimit"/>. Default 64.
+    /// </summary>
     public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>
+    /// The largest <see cref="MaxJsonDepth"/>: 126. Databend parses each NDJSON line with
+    /// serde_json, whose recursion limit fails the 128th nested container of a line
+    /// (serde_json src/de.rs: <c>remaining_depth: 128</c>, <c>check_recursion!</c>; Databend's
+    /// src/query/storages/stage/src/read/row_based/formats/ndjson/block_builder.rs calls
+    /// <c>from_slice</c> without <c>disable_recursion_limit</c>), and a raw-mode value sits one
+    /// level inside its line.
+    /// </summary>
+    public const int MaxJsonDepthLimit = 126;
 
     /// <summary>Checks the settings.</summary>
     /// <param name="section">The configuration section these options come from, for messages.</param>
@@ -33,9 +45,11 @@ public sealed class EncodingOptions
             throw new FuncIngestConfigurationException($"{section}:MaxRecordBytes", $"must be positive, not {MaxRecordBytes}.");
         }
 
-        if (MaxJsonDepth is < 1 or > 1000)
+        if (MaxJsonDepth is < 1 or > MaxJsonDepthLimit)
         {
-            throw new FuncIngestConfigurationException($"{section}:MaxJsonDepth", $"must be between 1 and 1000, not {MaxJsonDepth}.");
+            throw new FuncIngestConfigurationException(
+                $"{section}:MaxJsonDepth",
+                $"must be between 1 and {MaxJsonDepthLimit} (Databend refuses NDJSON lines nested 128 deep, and a raw-mode value sits one level inside its line), not {MaxJsonDepth}.");
         }
     }
 }

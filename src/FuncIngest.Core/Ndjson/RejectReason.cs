@@ -33,4 +33,35 @@ public enum RejectReason
     /// holds Databend's message.
     /// </summary>
     RefusedByDatabend,
+
+    /// <summary>
+    /// The value is JSON with a <c>\u</c> escape of an unpaired UTF-16 surrogate, which Databend
+    /// refuses (transform mode, or raw mode with strict JSON).
+    /// </summary>
+    LoneSurrogate,
+
+    /// <summary>
+    /// The value is JSON with a number beyond double precision's range, which Databend would store
+    /// as NULL (beyond 1.8e308) or 0 (below 4.9e-324) (transform mode, or raw mode with strict JSON).
+    /// </summary>
+    NumberOutOfRange,
+
+    /// <summary>
+    /// The value is JSON with an integer outside [-2^127, 2^128 - 1], which Databend would round to
+    /// a double (transform mode, or raw mode with strict JSON).
+    /// </summary>
+    WideInteger,
+
+    /// <summary>
+    /// The value is JSON with an object whose first key is <c>$serde_json::private::Number</c> or
+    /// <c>$serde_json::private::RawValue</c>, which Databend's JSON parser reads as something else
+    /// (transform mode, or raw mode with strict JSON).
+    /// </summary>
+    ReservedKey,
+
+    /// <summary>
+    /// The value is JSON with an object holding the same key twice; Databend would keep only the
+    /// last (transform mode, or raw mode with strict JSON).
+    /// </summary>
+    DuplicateKey,
 }

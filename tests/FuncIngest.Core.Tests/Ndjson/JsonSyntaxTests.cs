@@ -5,8 +5,10 @@ using FuncIngest.Ndjson;
 namespace FuncIngest.Core.Tests.Ndjson;
 
 /// <summary>
-/// JsonSyntax replaces Utf8JsonReader on the hot path, so it must give the reader's answer:
-/// these tests run both on hand-picked edge cases and on many random mutations of JSON.
+/// JsonSyntax replaces Utf8JsonReader on the hot path, so its grammar must give the reader's
+/// answer: these tests run both on hand-picked edge cases and on many random mutations of JSON.
+/// (Valid JSON that Databend refuses or changes gets its own verdict, held to a model of
+/// Databend's reader by <see cref="JsonSyntaxDatabendTests"/>; here it counts as grammatical.)
 /// </summary>
 public sealed class JsonSyntaxTests
 {
@@ -123,7 +125,8 @@ public sealed class JsonSyntaxTests
     {
         bool expected = ReaderAccepts(json, maxDepth);
         JsonSyntax.Verdict verdict = JsonSyntax.Check(json, maxDepth, out _);
-        Assert.True(expected == (verdict == JsonSyntax.Verdict.Valid), $"Utf8JsonReader says {(expected ? "valid" : "invalid")}, JsonSyntax says {verdict}: {Encoding.UTF8.GetString(json)}");
+        bool grammatical = verdict is not (JsonSyntax.Verdict.Invalid or JsonSyntax.Verdict.TooDeep);
+        Assert.True(expected == grammatical, $"Utf8JsonReader says {(expected ? "valid" : "invalid")}, JsonSyntax says {verdict}: {Encoding.UTF8.GetString(json)}");
         return expected;
     }
 

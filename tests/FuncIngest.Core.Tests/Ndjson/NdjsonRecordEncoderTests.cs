@@ -165,6 +165,7 @@ public sealed class NdjsonRecordEncoderTests
         JsonNode line = JsonNode.Parse(text)!;
         Assert.Equal(("t", 3, 77L, "InvalidUtf8"), ((string)line["topic"]!, (int)line["partition"]!, (long)line["offset"]!, (string)line["reason"]!));
         Assert.Equal(value, Convert.FromBase64String((string)line["value"]!));
+        Assert.Equal("LogAppendTime", (string?)line["timestamp_type"]);
         Assert.Equal("k"u8.ToArray(), Convert.FromBase64String((string)line["key"]!));
         Assert.Equal("v"u8.ToArray(), Convert.FromBase64String((string)line["headers"]![0]!["value"]!));
     }

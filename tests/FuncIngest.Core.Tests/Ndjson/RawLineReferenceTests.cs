@@ -29,7 +29,21 @@ public sealed class RawLineReferenceTests
         null, [], "{}"u8.ToArray(), """{"id":7,"note":"a\tb"}"""u8.ToArray(), "{\r\n \"a\": [1,\n2]\n}"u8.ToArray(), "[1,2]"u8.ToArray(),
         "42"u8.ToArray(), "\"s\""u8.ToArray(), "plain text"u8.ToArray(), Encoding.UTF8.GetBytes("text with \"quotes\" and 😀\n"),
         "{\"broken\":"u8.ToArray(), [0x01, 0x02, 0xff], [0xc3, 0x28, 0x00, 0xff], Encoding.UTF8.GetBytes(new string('[', 70) + new string(']', 70)),
+        "{\"cut\":\"\\ud83d\"}"u8.ToArray(), "[1e400]"u8.ToArray(), "123456789012345678901234567890123456789012"u8.ToArray(),
+        "{\"a\":1,\"a\":2}"u8.ToArray(), "{\"$serde_json::private::Number\":\"1\"}"u8.ToArray(), "\"\\ud83d\\ude00\""u8.ToArray(),
     ];
+
+    private static readonly Dictionary<NdjsonRecordEncoder.ValueShape, string> s_textMarkers = new()
+    {
+        [NdjsonRecordEncoder.ValueShape.Empty] = "empty",
+        [NdjsonRecordEncoder.ValueShape.Text] = "not_json",
+        [NdjsonRecordEncoder.ValueShape.TooDeep] = "too_deep",
+        [NdjsonRecordEncoder.ValueShape.LoneSurrogate] = "lone_surrogate",
+        [NdjsonRecordEncoder.ValueShape.NumberOutOfRange] = "number_out_of_range",
+        [NdjsonRecordEncoder.ValueShape.WideInteger] = "wide_integer",
+        [NdjsonRecordEncoder.ValueShape.ReservedKey] = "reserved_key",
+        [NdjsonRecordEncoder.ValueShape.DuplicateKey] = "duplicate_key",
+    };
 
     [Fact]
     public void Random_raw_lines_match_the_utf8_json_writer_reference()
@@ -104,7 +118,7 @@ public sealed class RawLineReferenceTests
         using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
         {
             byte[]? value = record.Value?.ToArray();
-            string shape = value is null ? "null" : Shape(value);
+            NdjsonRecordEncoder.ValueShape shape = value is null ? NdjsonRecordEncoder.ValueShape.Null : NdjsonRecordEncoder.Classify(value, 64, out _);
 
             writer.WriteStartObject();
             writer.WriteString("uuid", uuid);
@@ -121,9 +135,19 @@ public sealed class RawLineReferenceTests
             }
 
             writer.WriteString("timestamp_type", record.TimestampType.ToString());
-            if (shape == "binary")
+            switch (shape)
             {
-                writer.WriteString("value_encoding", "base64");
+                case NdjsonRecordEncoder.ValueShape.Null:
+                    writer.WriteBoolean("tombstone", true);
+                    break;
+                case NdjsonRecordEncoder.ValueShape.Binary:
+                    writer.WriteString("value_encoding", "base64");
+                    break;
+                case NdjsonRecordEncoder.ValueShape.Json:
+                    break;
+                default:
+                    writer.WriteString("value_as_text", s_textMarkers[shape]);
+                    break;
             }
 
             if (record.Headers.Count > 0)
@@ -144,14 +168,14 @@ public sealed class RawLineReferenceTests
             writer.WriteString("add_time", "2024-05-06T07:08:09.123Z");
             switch (shape)
             {
-                case "null":
+                case NdjsonRecordEncoder.ValueShape.Null:
                     writer.WriteNull("raw_data");
                     break;
-                case "json":
+                case NdjsonRecordEncoder.ValueShape.Json:
                     writer.WritePropertyName("raw_data");
                     writer.WriteRawValue(Encoding.UTF8.GetString(value!).Replace('\n', ' ').Replace('\r', ' '), skipInputValidation: true);
                     break;
-                case "binary":
+                case NdjsonRecordEncoder.ValueShape.Binary:
                     writer.WriteBase64String("raw_data", value);
                     break;
                 default:
@@ -163,24 +187,6 @@ public sealed class RawLineReferenceTests
         }
 
         return Encoding.UTF8.GetString(output.WrittenSpan) + "\n";
-    }
-
-    private static string Shape(byte[] value)
-    {
-        if (!Utf8.IsValid(value))
-        {
-            return "binary";
-        }
-
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = 64 });
-            return "json";
-        }
-        catch (JsonException)
-        {
-            return "text";
-        }
     }
 
     private static void WriteText(Utf8JsonWriter writer, string name, byte[]? bytes, string encodingName)

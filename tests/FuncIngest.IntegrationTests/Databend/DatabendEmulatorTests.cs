@@ -300,13 +300,55 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
             IReadOnlyList<CopyFileResult> cont = CopyFileResult.FromResult(await client.ExecuteAsync(
                 $"COPY INTO {t} FROM @{stage} FILES = ('b.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE) ON_ERROR = CONTINUE PURGE = TRUE", Ct));
 
-            // Lines count from 0 (databend src/common/storage/src/copy.rs, to_error_code), and the
-            // location is in the error's detail, not its message.
+            // The detail counts lines from 0 (databend src/common/storage/src/copy.rs, to_error_code),
+            // First_error_line from 1 (interpreter_copy_into_table.rs); the location is in the detail.
             Assert.Equal(1046, abort.ServerCode);
             Assert.Contains("at file 'b.ndjson', line 1", abort.Detail, StringComparison.Ordinal);
             CopyFileResult file = Assert.Single(cont);
-            Assert.Equal((2L, 2L, 1L), (file.RowsLoaded, file.ErrorsSeen, file.FirstErrorLine!.Value));
+            Assert.Equal((2L, 2L, 2L), (file.RowsLoaded, file.ErrorsSeen, file.FirstErrorLine!.Value));
             Assert.False((await container.GetBlobClient("b.ndjson").ExistsAsync(Ct)).Value);
+        }
+    }
+
+    [Fact]
+    public async Task Copy_reads_ndjson_lines_by_databends_json_rules_and_names_the_refused_line()
+    {
+        await using DatabendTarget target = await DatabendTarget.StartAsync();
+        Assert.SkipWhen(target.Emulator is null, "needs a Databend that can reach this test's Azurite; run against the emulator");
+        (BlobContainerClient container, string stage, DatabendClient client) = await StageAsync(target);
+        await using (client)
+        {
+            string t = Name("t");
+            await client.ExecuteAsync($"CREATE TABLE {t} (koffset BIGINT NOT NULL, raw_data VARIANT)", Ct);
+            string deep = new string('[', 127) + new string(']', 127);
+            string[] lines =
+            [
+                "{\"koffset\":0,\"raw_data\":{\"a\":1}}",
+                " \t ",
+                "{\"koffset\":2,\"raw_data\":\"cut \\ud83d\"}",
+                "{\"koffset\":3,\"raw_data\":{\"a\":1,\"a\":2}}",
+                "{\"koffset\":4,\"raw_data\":[1e400,1e-400]}",
+                "{\"koffset\":5,\"raw_data\":340282366920938463463374607431768211456}",
+                "{\"koffset\":6,\"raw_data\":" + deep + "}",
+                "{\"koffset\":7,\"raw_data\":" + deep[1..^1] + "}",
+            ];
+            await container.GetBlobClient("j/x.ndjson").UploadAsync(BinaryData.FromString(string.Join("\n", lines) + "\n"), Ct);
+
+            DatabendException abort = await Assert.ThrowsAsync<DatabendException>(() =>
+                client.ExecuteAsync($"COPY INTO {t} FROM @{stage}/j/ FILES = ('x.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE)", Ct));
+            IReadOnlyList<CopyFileResult> cont = CopyFileResult.FromResult(await client.ExecuteAsync(
+                $"COPY INTO {t} FROM @{stage}/j/ FILES = ('x.ndjson') FILE_FORMAT = (TYPE = NDJSON COMPRESSION = NONE) ON_ERROR = CONTINUE", Ct));
+            DatabendResult rows = await client.ExecuteAsync($"SELECT koffset, raw_data FROM {t} ORDER BY koffset", Ct);
+
+            // The lone surrogate (3rd line) fails the file; the detail counts rows from 0, First_error_line from 1.
+            Assert.Equal(1046, abort.ServerCode);
+            Assert.Equal("at file 'j/x.ndjson', line 2", abort.Detail);
+            CopyFileResult file = Assert.Single(cont);
+            Assert.Equal((5L, 2L, 3L), (file.RowsLoaded, file.ErrorsSeen, file.FirstErrorLine!.Value));
+
+            // Loaded lines hold what Databend stores: last duplicate, NULL past f64, 0 below it, a rounded wide integer.
+            string[] stored = [.. rows.Rows.Select(r => $"{r.GetInt64(0)}={r.GetString(1)}")];
+            Assert.Equal(["0={\"a\":1}", "3={\"a\":2}", "4=[null,0]", "5=3.402823669209385E+38", "7=" + deep[1..^1]], stored);
         }
     }
 

@@ -883,8 +883,9 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             {
                 // ErrorCode::BadBytes (1046) with the detail "at file '{path}', line {n}", n counted
                 // from 0 (databendlabs/databend: src/common/storage/src/copy.rs, FileParseErrorAtLine::to_error_code;
-                // the row id comes from enumerate() in storages/stage/src/read/row_based/formats/ndjson/block_builder.rs).
-                throw new EmulatorException(1046, firstError ?? "bad bytes", $"at file '{blob[stage.Root.Length..]}', line {firstErrorLine}");
+                // the row id comes from enumerate() in storages/stage/src/read/row_based/formats/ndjson/block_builder.rs),
+                // while First_error_line counts from 1 (interpreters/interpreter_copy_into_table.rs: line + 1).
+                throw new EmulatorException(1046, firstError ?? "bad bytes", $"at file '{blob[stage.Root.Length..]}', line {firstErrorLine - 1}");
             }
 
             if (errors > 0 && onError == "SKIP_FILE")
@@ -949,7 +950,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         {
             if (e is DecoderFallbackException)
             {
-                return ([], 1, $"invalid UTF-8: {e.Message}", 0);
+                return ([], 1, $"invalid UTF-8: {e.Message}", 1);
             }
 
             // A stream that does not decompress fails the statement with InvalidCompressionData
@@ -964,7 +965,8 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
-            if (lines[i].Length == 0)
+            NdjsonLine? line = NdjsonLineParser.ParseRow(lines[i]);
+            if (line is null)
             {
                 continue;
             }
@@ -974,7 +976,7 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             try
             {
                 // Columns are matched to fields by name (docs, NDJSON: "fields ... matched by column name").
-                JsonObject obj = JsonNode.Parse(lines[i]) as JsonObject ?? throw new JsonException("the line is not a JSON object");
+                JsonObject obj = (line.Error is null ? line.Value : throw new JsonException(line.Error)) as JsonObject ?? throw new JsonException("the line is not a JSON object");
                 for (int c = 0; c < table.Columns.Count && error is null; c++)
                 {
                     EmulatedColumn column = table.Columns[c];
@@ -1006,7 +1008,8 @@ internal sealed class EmulatorEngine(TimeProvider time) : IDisposable
             {
                 errors++;
                 firstError ??= error;
-                firstErrorLine ??= i;
+                // First_error_line counts from 1 (interpreter_copy_into_table.rs: line + 1).
+                firstErrorLine ??= i + 1;
             }
         }
 
