@@ -4,6 +4,8 @@ using FuncIngest.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 #if !FUNCINGEST_WITHOUT_KAFKA
 using FuncIngest.Functions.Ingest;
@@ -29,6 +31,10 @@ internal static class FunctionsApp
         settings.ValidateForFunctions(CompiledKafkaProtocol.Build);
         TelemetryAuthentication telemetryAuthentication = TelemetryAuthentication.Parse(builder.Configuration[TelemetryAuthentication.Setting]);
         builder.Services.AddFuncIngest(settings);
+        builder.UseMiddleware<InvocationLogScopeMiddleware>();
+        // Each Databend request logs four HttpClient lines at Information (72 for one batch under
+        // the real host); the client logs what matters itself.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 #if !FUNCINGEST_WITHOUT_KAFKA
         builder.Services.AddSingleton<TableIngestor>();
 #endif

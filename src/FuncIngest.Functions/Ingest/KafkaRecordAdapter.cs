@@ -24,7 +24,11 @@ internal static class KafkaRecordAdapter
             : [];
         (DateTimeOffset? timestamp, RecordTimestampType type) = record.Timestamp switch
         {
-            null or { Type: KafkaTimestampType.NotAvailable } => ((DateTimeOffset?)null, RecordTimestampType.NotAvailable),
+            null or { Type: KafkaTimestampType.NotAvailable, UnixTimestampMs: < 0 } => ((DateTimeOffset?)null, RecordTimestampType.NotAvailable),
+            // The host extension 4.3.x sends the record's real time with Type = NotAvailable
+            // (azure-functions-kafka-extension KafkaRecordProtobufSerializer.cs: "IKafkaEventData
+            // doesn't preserve TimestampType"); keep the time, say the type is unknown.
+            { Type: KafkaTimestampType.NotAvailable } t => (t.DateTimeOffset, RecordTimestampType.NotAvailable),
             { Type: KafkaTimestampType.LogAppendTime } t => (t.DateTimeOffset, RecordTimestampType.LogAppendTime),
             { } t => (t.DateTimeOffset, RecordTimestampType.CreateTime),
         };
