@@ -36,7 +36,7 @@ public static class FuncIngestServiceCollectionExtensions
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddDatabendClient(settings.DatabendDsn!);
-        services.AddSingleton(sp => settings.CreateStageStore(sp.GetRequiredService<DatabendClient>));
+        services.AddSingleton(sp => settings.CreateStageStore(sp.GetRequiredService<DatabendClient>, sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddSingleton(sp => new IngestPipeline(
             settings,
             sp.GetRequiredService<IStageStore>(),

@@ -457,9 +457,10 @@ public sealed class FuncIngestSettings
     /// <see cref="StageContainer"/>) or the Databend internal stage <see cref="LoaderOptions.StageName"/>.
     /// </summary>
     /// <param name="databend">Makes Databend sessions, for the internal stage; default: a client per operation from <see cref="DatabendDsn"/>.</param>
-    public IStageStore CreateStageStore(Func<global::Databend.Client.DatabendClient>? databend = null) =>
+    /// <param name="loggerFactory">Logs what the internal stage's listing skips; default: none.</param>
+    public IStageStore CreateStageStore(Func<global::Databend.Client.DatabendClient>? databend = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null) =>
         UsesInternalStage
-            ? new DatabendStageStore(databend ?? (() => new global::Databend.Client.DatabendClient(DatabendDsn!)), Loader.StageName, Stage.LockTimeout)
+            ? new DatabendStageStore(databend ?? (() => new global::Databend.Client.DatabendClient(DatabendDsn!)), Loader.StageName, Stage.LockTimeout, loggerFactory is null ? null : Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<DatabendStageStore>(loggerFactory))
             : new AzureBlobStageStore(new Azure.Storage.Blobs.BlobContainerClient(StageConnectionString, StageContainer), Stage);
 
     /// <summary>What <see cref="DatabendSetup.EnsureAsync"/> needs to create the stage: the azblob connection, or null for an internal stage.</summary>
