@@ -106,12 +106,8 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     [Fact]
     public async Task Concurrent_transactions_replacing_the_same_rows_conflict_with_4001()
     {
-        await using DatabendTarget target = await DatabendTarget.StartAsync();
-        await using var a = new DatabendClient(target.Dsn);
-        await using var b = new DatabendClient(target.Dsn);
-        string t = Name("ledger");
-        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
-        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+        await using TwoSessions sessions = await TwoSessions.StartAsync("ledger", "topic STRING, p INT, next_offset BIGINT", "('x', 0, 10)");
+        (DatabendClient a, DatabendClient b, string t) = (sessions.A, sessions.B, sessions.Table);
 
         DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
         DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
@@ -133,12 +129,8 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     [Fact]
     public async Task Two_updates_of_one_existing_row_from_the_same_base_fail_the_second_commit()
     {
-        await using DatabendTarget target = await DatabendTarget.StartAsync();
-        await using var a = new DatabendClient(target.Dsn);
-        await using var b = new DatabendClient(target.Dsn);
-        string t = Name("ledger");
-        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
-        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+        await using TwoSessions sessions = await TwoSessions.StartAsync("ledger", "topic STRING, p INT, next_offset BIGINT", "('x', 0, 10)");
+        (DatabendClient a, DatabendClient b, string t) = (sessions.A, sessions.B, sessions.Table);
 
         DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
         DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
@@ -155,12 +147,8 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_commit_between_a_read_and_a_replace_does_not_stop_the_replace()
     {
-        await using DatabendTarget target = await DatabendTarget.StartAsync();
-        await using var a = new DatabendClient(target.Dsn);
-        await using var b = new DatabendClient(target.Dsn);
-        string t = Name("ledger");
-        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
-        await a.ExecuteAsync($"INSERT INTO {t} VALUES ('x', 0, 10)", Ct);
+        await using TwoSessions sessions = await TwoSessions.StartAsync("ledger", "topic STRING, p INT, next_offset BIGINT", "('x', 0, 10)");
+        (DatabendClient a, DatabendClient b, string t) = (sessions.A, sessions.B, sessions.Table);
 
         DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
         DatabendResult seen = await a.ExecuteAsync($"SELECT next_offset FROM {t}", Ct);
@@ -179,11 +167,8 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     [Fact]
     public async Task Replacing_an_absent_key_in_two_transactions_commits_both_and_leaves_two_rows()
     {
-        await using DatabendTarget target = await DatabendTarget.StartAsync();
-        await using var a = new DatabendClient(target.Dsn);
-        await using var b = new DatabendClient(target.Dsn);
-        string t = Name("ledger");
-        await a.ExecuteAsync($"CREATE TABLE {t} (topic STRING, p INT, next_offset BIGINT)", Ct);
+        await using TwoSessions sessions = await TwoSessions.StartAsync("ledger", "topic STRING, p INT, next_offset BIGINT", null);
+        (DatabendClient a, DatabendClient b, string t) = (sessions.A, sessions.B, sessions.Table);
 
         DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
         DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
@@ -198,12 +183,8 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
     [Fact]
     public async Task Appends_of_two_transactions_merge_and_a_read_after_a_write_stays_on_the_base()
     {
-        await using DatabendTarget target = await DatabendTarget.StartAsync();
-        await using var a = new DatabendClient(target.Dsn);
-        await using var b = new DatabendClient(target.Dsn);
-        string t = Name("t");
-        await a.ExecuteAsync($"CREATE TABLE {t} (id INT)", Ct);
-        await a.ExecuteAsync($"INSERT INTO {t} VALUES (1)", Ct);
+        await using TwoSessions sessions = await TwoSessions.StartAsync("t", "id INT", "(1)");
+        (DatabendClient a, DatabendClient b, string t) = (sessions.A, sessions.B, sessions.Table);
 
         DatabendTransaction ta = await a.BeginTransactionAsync(Ct);
         DatabendTransaction tb = await b.BeginTransactionAsync(Ct);
@@ -430,6 +411,45 @@ public sealed class DatabendEmulatorTests(AzuriteFixture azurite)
 
     private static async Task<long> CountAsync(DatabendClient client, string table) =>
         (await client.ExecuteAsync($"SELECT COUNT(*) FROM {table}", Ct)).Rows[0].GetInt64(0);
+
+    /// <summary>Two sessions on one server and a fresh table, for the commit-rule tests.</summary>
+    private sealed class TwoSessions : IAsyncDisposable
+    {
+        private TwoSessions(DatabendTarget target, string table)
+        {
+            Target = target;
+            Table = table;
+            A = new DatabendClient(target.Dsn);
+            B = new DatabendClient(target.Dsn);
+        }
+
+        public DatabendTarget Target { get; }
+
+        public DatabendClient A { get; }
+
+        public DatabendClient B { get; }
+
+        public string Table { get; }
+
+        public static async Task<TwoSessions> StartAsync(string prefix, string columns, string? seedValues)
+        {
+            var sessions = new TwoSessions(await DatabendTarget.StartAsync(), Name(prefix));
+            await sessions.A.ExecuteAsync($"CREATE TABLE {sessions.Table} ({columns})", Ct);
+            if (seedValues is not null)
+            {
+                await sessions.A.ExecuteAsync($"INSERT INTO {sessions.Table} VALUES {seedValues}", Ct);
+            }
+
+            return sessions;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+            await Target.DisposeAsync();
+        }
+    }
 
     private static string Name(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 }
