@@ -47,6 +47,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
         var batch = new List<IngestRecord>();
         var nextOffsets = new Dictionary<TopicPartition, Offset>();
+        // At most one batch stages while the next one is consumed: its offsets are committed
+        // once it is staged and before the next batch starts staging, so commits stay in order
+        // and never run ahead of what is staged.
+        InFlight? inFlight = null;
         long batchBytes = 0;
         var batchAge = new Stopwatch();
         var idle = Stopwatch.StartNew();
@@ -112,9 +116,22 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     }
                 }
 
+                if (inFlight is { Staging.IsCompleted: true })
+                {
+                    await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
+                    inFlight = null;
+                }
+
                 if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batchBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
                 {
-                    await FlushAsync(consumer, batch, nextOffsets).ConfigureAwait(false);
+                    if (inFlight is not null)
+                    {
+                        await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
+                    }
+
+                    inFlight = StartStaging(batch, nextOffsets);
+                    batch = [];
+                    nextOffsets = [];
                     batchBytes = 0;
                 }
 
@@ -128,7 +145,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (run.ExitWhenIdleSeconds > 0 && idleCheck.Elapsed >= s_idleCheckInterval)
                 {
                     idleCheck.Restart();
-                    if (!CaughtUp(consumer) || batch.Count > 0 || !_loaderIdle)
+                    if (!CaughtUp(consumer) || batch.Count > 0 || inFlight is not null || !_loaderIdle)
                     {
                         // Idle time counts only once partitions are assigned and read to their end.
                         idle.Restart();
@@ -157,9 +174,15 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
 
             // Stopping: what was consumed is staged and committed, so nothing is consumed twice needlessly.
+            if (inFlight is not null)
+            {
+                await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
+                inFlight = null;
+            }
+
             if (batch.Count > 0)
             {
-                await FlushAsync(consumer, batch, nextOffsets).ConfigureAwait(false);
+                await CompleteAsync(consumer, StartStaging(batch, nextOffsets)).ConfigureAwait(false);
             }
         }
         finally
@@ -230,16 +253,24 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
     }
 
-    private async Task FlushAsync(IConsumer<byte[], byte[]> consumer, List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
+    private InFlight StartStaging(List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
     {
+        // On the thread pool, so that encoding and compressing do not hold up the consume loop.
         // Not cancellable: a stop request waits for the batch to be staged and committed.
-        StageBatchResult result = await pipeline.StageAsync(batch, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        Task<StageBatchResult> staging = Task.Run(() => pipeline.StageAsync(batch, cancellationToken: CancellationToken.None));
+        return new InFlight(staging, [.. nextOffsets.Select(n => new TopicPartitionOffset(n.Key, n.Value))]);
+    }
+
+    /// <summary>Waits for a batch to be staged (a failure ends the run, nothing of it committed), then commits its offsets.</summary>
+    private async Task CompleteAsync(IConsumer<byte[], byte[]> consumer, InFlight inFlight)
+    {
+        StageBatchResult result = await inFlight.Staging.ConfigureAwait(false);
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
         try
         {
-            consumer.Commit([.. nextOffsets.Select(n => new TopicPartitionOffset(n.Key, n.Value))]);
+            consumer.Commit(inFlight.Offsets);
         }
         catch (KafkaException e)
         {
@@ -248,8 +279,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             output.WriteLine($"commit not accepted ({e.Error.Reason}); the new owner re-reads those records and skips what is staged");
         }
 
-        batch.Clear();
-        nextOffsets.Clear();
         _loadSignal.Release();
     }
 
@@ -308,6 +337,9 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
         }
     }
+
+    /// <summary>A batch being staged, and the offsets to commit once it is.</summary>
+    private sealed record InFlight(Task<StageBatchResult> Staging, List<TopicPartitionOffset> Offsets);
 
     private void Report() =>
         output.WriteLine($"consumed {Interlocked.Read(ref _consumed)}, staged {Interlocked.Read(ref _staged)}, dead-lettered {Interlocked.Read(ref _deadLettered)}, loaded {Interlocked.Read(ref _loadedRows)} rows");

@@ -78,15 +78,6 @@ public sealed class AzureBlobStageStore : IStageStore
     public async Task<IStageLock> LockAsync(string name, CancellationToken cancellationToken = default)
     {
         BlobClient lockBlob = _container.GetBlobClient(name);
-        try
-        {
-            await lockBlob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            // The lock blob exists already; its lease is what locks.
-        }
-
         BlobLeaseClient lease = lockBlob.GetBlobLeaseClient();
         DateTime deadline = DateTime.UtcNow + _options.LockTimeout;
         TimeSpan wait = TimeSpan.FromMilliseconds(50);
@@ -97,6 +88,12 @@ public sealed class AzureBlobStageStore : IStageStore
                 await lease.AcquireAsync(_options.LockDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return new Lease(lease);
             }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Only the first lock of a partition finds no lock blob: creating it on every lock
+                // cost a refused (409) upload per partition per batch. Its lease is what locks.
+                await CreateLockBlobAsync(lockBlob, cancellationToken).ConfigureAwait(false);
+            }
             catch (RequestFailedException e) when (e.Status == 409 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
@@ -106,6 +103,18 @@ public sealed class AzureBlobStageStore : IStageStore
             {
                 throw new TimeoutException($"The stage lock '{name}' stayed taken for {_options.LockTimeout.TotalSeconds:0} s; another writer holds it.", e);
             }
+        }
+    }
+
+    private static async Task CreateLockBlobAsync(BlobClient lockBlob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await lockBlob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // Another writer created it in between.
         }
     }
 

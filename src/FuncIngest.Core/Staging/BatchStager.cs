@@ -194,9 +194,15 @@ public sealed class BatchStager
         int start = 0;
         while (start < pending.Count)
         {
+            if (start > 0)
+            {
+                // Renewed before each further file, not after the last one: the lock is released
+                // right after, and a renewal then was one more round trip per partition per batch.
+                await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             int end = ChunkEnd(pending, start, files);
             await StageChunkAsync(topic, partition, pending, start, end, encoder, lineEncoder, now, result, cancellationToken).ConfigureAwait(false);
-            await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
             start = end;
         }
     }

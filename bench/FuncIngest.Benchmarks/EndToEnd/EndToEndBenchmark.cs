@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Databend.Client;
+using SqlClient = Databend.Client.DatabendClient;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Databend;
+using FuncIngest.TestSupport.Kafka;
+
+namespace FuncIngest.Benchmarks.EndToEnd;
+
+/// <summary>
+/// <c>funcingest run --exit-when-idle</c> against a plain Confluent.Kafka consumer, on the same
+/// topic of the librdkafka mock cluster in the same run, with Azurite and the Databend emulator.
+/// funcingest runs as a child process under <c>/usr/bin/time</c>, so its CPU time and peak RSS
+/// are its own: the emulator (in this process) and Azurite (node) are not counted.
+/// </summary>
+public static class EndToEndBenchmark
+{
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
+
+    public static async Task<int> RunAsync(EndToEndOptions options)
+    {
+        foreach ((string name, string dll) in options.Clis)
+        {
+            if (!File.Exists(dll))
+            {
+                await Console.Error.WriteLineAsync($"{name}: {dll} does not exist (build the CLI with -c Release first)");
+                return 2;
+            }
+        }
+
+        if (!File.Exists("/usr/bin/time"))
+        {
+            await Console.Error.WriteLineAsync("/usr/bin/time (GNU time) is needed to read the child's CPU time and peak RSS");
+            return 2;
+        }
+
+        Console.WriteLine($"e2e: {options.Records} records of {options.ValueBytes} B in {options.Partitions} partitions, batch records {options.BatchRecords?.ToString(s_inv) ?? "default"}, {Environment.ProcessorCount} cores, load average at start {LoadAverage()}");
+        using var cluster = new KafkaMockCluster(brokerCount: 3);
+        var azurite = new AzuriteFixture();
+        await azurite.InitializeAsync();
+        try
+        {
+            await using DatabendEmulator databend = await DatabendEmulator.StartAsync();
+            string topic = $"bench-{Guid.NewGuid():N}";
+            cluster.CreateTopic(topic, options.Partitions);
+            var produce = Stopwatch.StartNew();
+            Produce(cluster.BootstrapServers, topic, options);
+            Console.WriteLine($"produced in {produce.Elapsed.TotalSeconds:0.0} s");
+
+            var floors = new List<double>();
+            var results = options.Clis.ToDictionary(c => c.Name, _ => new List<RunResult>());
+            for (int rep = 1; rep <= options.Repeat; rep++)
+            {
+                double floor = ConsumeOnly(cluster.BootstrapServers, topic, options.Records);
+                floors.Add(floor);
+                Console.WriteLine($"[{rep}] consume-only: {floor:0} records/s");
+                foreach ((string name, string dll) in options.Clis)
+                {
+                    RunResult run = await RunFuncIngestAsync(name, dll, cluster.BootstrapServers, topic, azurite, databend, options);
+                    results[name].Add(run);
+                    Console.WriteLine($"[{rep}] {name}: {run.Describe(options.Records, floor)}");
+                }
+            }
+
+            double medianFloor = Median(floors);
+            Console.WriteLine();
+            Console.WriteLine($"median of {options.Repeat}; consume-only {medianFloor:0} records/s; load average at end {LoadAverage()}");
+            Console.WriteLine("| build | rows/s to last row | vs consume-only | rows per CPU-s (funcingest) | CPU-s | all offsets committed | time to last row | process wall | peak RSS |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach ((string name, List<RunResult> runs) in results)
+            {
+                double toLast = Median(runs.Select(r => r.TimeToLastRow.TotalSeconds));
+                double cpu = Median(runs.Select(r => r.CpuSeconds));
+                Console.WriteLine(string.Create(s_inv,
+                    $"| {name} | {options.Records / toLast:0} | {options.Records / toLast / medianFloor:0.00}x | {options.Records / cpu:0} | {cpu:0.0} | {Median(runs.Select(r => r.AllCommitted.TotalSeconds)):0.0} s | {toLast:0.0} s | {Median(runs.Select(r => r.Wall.TotalSeconds)):0.0} s | {Median(runs.Select(r => r.PeakRssMb)):0} MB |"));
+            }
+
+            return results.Values.SelectMany(r => r).All(r => r.Complete) ? 0 : 1;
+        }
+        finally
+        {
+            await azurite.DisposeAsync();
+        }
+    }
+
+    private static void Produce(string bootstrap, string topic, EndToEndOptions options)
+    {
+        // Compressed: the mock cluster keeps about 5 MB per partition and drops older segments
+        // beyond that, so uncompressed values would be gone before they are read.
+        var config = new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true, Acks = Acks.All, LingerMs = 20, BatchSize = 1_000_000, CompressionType = CompressionType.Lz4 };
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        string pad = new('x', Math.Max(0, options.ValueBytes - 40));
+        Exception? failure = null;
+        for (int i = 0; i < options.Records; i++)
+        {
+            var message = new Message<byte[], byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(string.Create(s_inv, $"k{i}")),
+                Value = Encoding.UTF8.GetBytes(string.Create(s_inv, $"{{\"n\":{i},\"at\":{1_700_000_000 + i},\"pad\":\"{pad}\"}}")),
+            };
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(new TopicPartition(topic, new Partition(i % options.Partitions)), message, r =>
+                    {
+                        if (r.Error.IsError)
+                        {
+                            failure ??= new KafkaException(r.Error);
+                        }
+                    });
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(50));
+                }
+            }
+        }
+
+        producer.Flush(TimeSpan.FromMinutes(5));
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("producing failed", failure);
+        }
+
+        using IConsumer<byte[], byte[]> check = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-check" }).Build();
+        for (int p = 0; p < options.Partitions; p++)
+        {
+            WatermarkOffsets marks = check.QueryWatermarkOffsets(new TopicPartition(topic, new Partition(p)), TimeSpan.FromSeconds(10));
+            if (marks.Low.Value != 0)
+            {
+                throw new InvalidOperationException($"the mock cluster dropped the first {marks.Low.Value} records of partition {p} (it keeps about 5 MB per partition): use more partitions or fewer records");
+            }
+        }
+    }
+
+    /// <summary>The floor: a plain consumer in a fresh group reading everything, records per second.</summary>
+    private static double ConsumeOnly(string bootstrap, string topic, int records)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = $"floor-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            SessionTimeoutMs = 6000,
+        };
+        using IConsumer<byte[], byte[]> consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        consumer.Subscribe(topic);
+        var clock = Stopwatch.StartNew();
+        int seen = 0;
+        long bytes = 0;
+        while (seen < records)
+        {
+            ConsumeResult<byte[], byte[]>? result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"consume-only saw {seen} of {records} records");
+            bytes += result.Message.Value.Length;
+            seen++;
+        }
+
+        double rate = records / clock.Elapsed.TotalSeconds;
+        consumer.Close();
+        return bytes > 0 ? rate : 0;
+    }
+
+    private static async Task<RunResult> RunFuncIngestAsync(
+        string name, string dll, string bootstrap, string topic, AzuriteFixture azurite, DatabendEmulator databend, EndToEndOptions options)
+    {
+        string table = "bench_" + Guid.NewGuid().ToString("N")[..10];
+        string dir = Directory.CreateTempSubdirectory("funcingest-bench-").FullName;
+        string settings = Path.Combine(dir, "local.settings.json");
+        var values = new JsonObject
+        {
+            ["KafkaBrokerList"] = bootstrap,
+            ["KafkaTopics"] = topic,
+            ["KafkaConsumerGroup"] = "g-" + table,
+            ["KafkaSessionTimeoutMs"] = "6000",
+            ["DatabendDsn"] = databend.Dsn,
+            ["StageConnectionString"] = azurite.ConnectionString,
+            ["StageContainer"] = "c-" + table.Replace('_', '-'),
+            ["FuncIngest__Staging__Table"] = table,
+            ["FuncIngest__Loader__StageName"] = "s_" + table,
+        };
+        if (options.BatchRecords is int batch)
+        {
+            values["FuncIngest__Run__MaxBatchRecords"] = batch.ToString(s_inv);
+        }
+
+        await File.WriteAllTextAsync(settings, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
+        try
+        {
+            (int initExit, string initOutput) = await RunToEndAsync(dir, ["dotnet", dll, "init", "--settings", settings]);
+            if (initExit != 0)
+            {
+                throw new InvalidOperationException($"{name}: funcingest init exited {initExit}: {initOutput}");
+            }
+
+            string timeFile = Path.Combine(dir, "time.txt");
+            var output = new StringBuilder();
+            using var client = new SqlClient(databend.Dsn);
+            var clock = Stopwatch.StartNew();
+            using Process process = Start(dir, output, [
+                "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
+                "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings]);
+            TimeSpan? lastRow = null;
+            TimeSpan? allCommitted = null;
+            using IConsumer<byte[], byte[]> offsets = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "g-" + table }).Build();
+            List<TopicPartition> partitions = [.. Enumerable.Range(0, options.Partitions).Select(p => new TopicPartition(topic, new Partition(p)))];
+            Task exited = process.WaitForExitAsync();
+            while (!exited.IsCompleted)
+            {
+                // The emulator counts without copying rows; polling costs this process, not funcingest.
+                if (lastRow is null && await CountAsync(client, table) >= options.Records)
+                {
+                    lastRow = clock.Elapsed;
+                }
+
+                // Everything staged: the group's committed offsets reach the end (staging apart from loading).
+                if (allCommitted is null && offsets.Committed(partitions, TimeSpan.FromSeconds(5)).Sum(o => Math.Max(0, o.Offset.Value)) >= options.Records)
+                {
+                    allCommitted = clock.Elapsed;
+                }
+
+                await Task.WhenAny(exited, Task.Delay(100));
+            }
+
+            TimeSpan wall = clock.Elapsed;
+            await process.WaitForExitAsync();
+            long rows = await CountAsync(client, table);
+            lastRow ??= rows >= options.Records ? wall : null;
+            string[] time = (await File.ReadAllTextAsync(timeFile)).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[^4..];
+            if (process.ExitCode != 0 || rows != options.Records)
+            {
+                await Console.Error.WriteLineAsync($"{name}: exit {process.ExitCode}, {rows} rows of {options.Records}; output:\n{output}");
+            }
+
+            return new RunResult(
+                rows == options.Records && process.ExitCode == 0,
+                rows,
+                allCommitted ?? wall,
+                lastRow ?? wall,
+                wall,
+                double.Parse(time[1], s_inv) + double.Parse(time[2], s_inv),
+                double.Parse(time[3], s_inv) / 1024);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<long> CountAsync(SqlClient client, string table)
+    {
+        try
+        {
+            DatabendResult result = await client.ExecuteAsync($"SELECT count(*) FROM {table}");
+            return result.Rows[0].GetInt64(0);
+        }
+        catch (DatabendException)
+        {
+            // Not created yet.
+            return 0;
+        }
+    }
+
+    private static Process Start(string directory, StringBuilder output, string[] command)
+    {
+        var start = new ProcessStartInfo(command[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            // appsettings.json or local.settings.json of the current directory must not leak in.
+            WorkingDirectory = directory,
+        };
+        foreach (string arg in command.Skip(1))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command[0]}");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<(int Exit, string Output)> RunToEndAsync(string directory, string[] command)
+    {
+        var output = new StringBuilder();
+        using Process process = Start(directory, output, command);
+        await process.WaitForExitAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.ToString());
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}
