@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Databend.Client;
+using FuncIngest.TestSupport.Azurite;
+using FuncIngest.TestSupport.Kafka;
+
+namespace FuncIngest.Cli.Tests;
+
+/// <summary><c>funcingest quarantine</c> and <c>funcingest deadletter</c> against the mock cluster, Azurite and the Databend emulator.</summary>
+public sealed class OperationsTests(KafkaFixture kafka, AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>
+    /// Transform mode into a table with a column the records lack (MissingFieldAs = ERROR): every
+    /// line is refused, the loader dead-letters 100 lines of each file and then quarantines it.
+    /// </summary>
+    private static readonly string[] s_transform =
+    [
+        "--set", "FuncIngest:Staging:Encoding:Mode=Transform",
+        "--set", "FuncIngest:Staging:MaxFileRecords=150",
+        "--set", "FuncIngest:Run:MaxBatchRecords=10000",
+        "--set", "FuncIngest:Run:MaxBatchWaitMs=2000",
+    ];
+
+    private static readonly string[] s_fixed = [.. s_transform, "--set", "FuncIngest:Loader:MissingFieldAs=NULL"];
+
+    [Fact]
+    public async Task A_file_quarantined_for_a_missing_column_loads_exactly_once_after_the_fix_and_release()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        await CreateTableAsync(bed);
+        await kafka.ProduceAsync(bed.Topic, 1, 300, cancellationToken: Ct);
+        Assert.True((await bed.CliAsync(Ct, ["init", .. s_transform])).Exit == 0);
+
+        (int runExit, string runOutput) = await bed.CliAsync(Ct, ["run", "--exit-when-idle", "2", .. s_transform]);
+        Assert.True(runExit == 0, runOutput);
+        Assert.Equal(0, await CountAsync(bed));
+        JsonArray quarantined = await ListQuarantineAsync(bed);
+        Assert.Equal(2, quarantined.Count);
+        Assert.All(quarantined, q => Assert.Contains("missing field extra", (string)q!["error"]!, StringComparison.Ordinal));
+
+        // The fix, then release: every record not dead-lettered loads once.
+        (int releaseExit, string release) = await bed.CliAsync(Ct, ["quarantine", "release", "--topic", bed.Topic, "--partition", "0", .. s_fixed]);
+        Assert.True(releaseExit == 0, release);
+        Assert.Contains("2 of 2 files back in the staged area", release, StringComparison.Ordinal);
+        Assert.Empty(await ListQuarantineAsync(bed));
+        (int loadExit, string load) = await bed.CliAsync(Ct, ["run", "--exit-when-idle", "1", .. s_fixed]);
+        Assert.True(loadExit == 0, load);
+
+        // 100 lines of each file are dead letters (replay decides about them): 2 x 50 rows.
+        (long rows, long distinct) = await RowsAsync(bed);
+        Assert.Equal(100, rows);
+        Assert.Equal(100, distinct);
+
+        // Releasing again: nothing to release, a one-line usage error, nothing loads twice.
+        (int againExit, string again) = await bed.CliAsync(Ct, ["quarantine", "release", "--all", .. s_fixed]);
+        Assert.Equal(2, againExit);
+        Assert.Single(again.Trim().Split('\n'));
+        Assert.StartsWith("error: no quarantined file", again, StringComparison.Ordinal);
+        Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "1", .. s_fixed])).Exit == 0);
+        Assert.Equal((100L, 100L), await RowsAsync(bed));
+    }
+
+    [Theory]
+    [InlineData("--file", "00000000000000000000-00000000000000000009.ndjson.zst")]
+    [InlineData("--topic", "no-such-topic")]
+    public async Task Release_of_something_that_is_not_quarantined_is_a_one_line_usage_error(string option, string value)
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        string[] args = option == "--topic" ? ["quarantine", "release", option, value, "--partition", "7"] : ["quarantine", "release", option, value];
+
+        (int exit, string output) = await bed.CliAsync(Ct, args);
+
+        Assert.Equal(2, exit);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.StartsWith("error: no quarantined file", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Release_needs_exactly_one_selection()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+
+        (int none, string noneOutput) = await bed.CliAsync(Ct, "quarantine", "release");
+        (int both, _) = await bed.CliAsync(Ct, "quarantine", "release", "--all", "--file", "x");
+        (int topicOnly, _) = await bed.CliAsync(Ct, "quarantine", "release", "--topic", "t");
+
+        Assert.Equal(2, none);
+        Assert.Contains("exactly one of", noneOutput, StringComparison.Ordinal);
+        Assert.Equal(2, both);
+        Assert.Equal(2, topicOnly);
+    }
+
+    internal static async Task CreateTableAsync(PipelineBed bed)
+    {
+        using var client = new DatabendClient(bed.Databend.Dsn);
+        await client.ExecuteAsync($"CREATE TABLE {bed.Table} (n BIGINT NULL, extra STRING NULL)", Ct);
+    }
+
+    internal static async Task<JsonArray> ListQuarantineAsync(PipelineBed bed)
+    {
+        (int exit, string output) = await bed.CliAsync(Ct, "quarantine", "list", "--json");
+        Assert.True(exit == 0, output);
+        return JsonNode.Parse(output)!.AsArray();
+    }
+
+    internal static async Task<long> CountAsync(PipelineBed bed) => (await RowsAsync(bed)).Rows;
+
+    internal static async Task<(long Rows, long Distinct)> RowsAsync(PipelineBed bed)
+    {
+        using var client = new DatabendClient(bed.Databend.Dsn);
+        DatabendResult rows = await client.ExecuteAsync($"SELECT n FROM {bed.Table}", Ct);
+        return (rows.Rows.Count, rows.Rows.Select(r => r.GetInt64(0)).Distinct().Count());
+    }
+}
