@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Databend.Client;
 using FuncIngest.TestSupport.Azurite;
 using FuncIngest.TestSupport.Kafka;
@@ -57,6 +59,40 @@ public sealed class OperationsTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Equal(2, againExit);
         Assert.Single(again.Trim().Split('\n'));
         Assert.StartsWith("error: no quarantined file", again, StringComparison.Ordinal);
+        Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "1", .. s_fixed])).Exit == 0);
+        Assert.Equal((100L, 100L), await RowsAsync(bed));
+    }
+
+    [Fact]
+    public async Task A_file_quarantined_behind_the_ledger_loads_once_through_the_refill_area_even_when_released_again_after_a_crash()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        await CreateTableAsync(bed);
+        // Files of 150, 150 and 30 lines: the first two are quarantined (over 100 refused lines),
+        // the third has all 30 lines dead-lettered and moves the ledger past the first two.
+        await kafka.ProduceAsync(bed.Topic, 1, 330, cancellationToken: Ct);
+        Assert.True((await bed.CliAsync(Ct, ["init", .. s_transform])).Exit == 0);
+        Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "2", .. s_transform])).Exit == 0);
+        JsonArray quarantined = await ListQuarantineAsync(bed);
+        Assert.Equal(2, quarantined.Count);
+
+        // Keep a copy of the first file as it is now, to put it back as if release had crashed
+        // after its load committed and before it deleted the quarantined file.
+        BlobContainerClient container = new(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        BlobClient first = container.GetBlobClient((string)quarantined[0]!["file"]!);
+        BinaryData content = (await first.DownloadContentAsync(Ct)).Value.Content;
+        IDictionary<string, string> metadata = (await first.GetPropertiesAsync(cancellationToken: Ct)).Value.Metadata;
+
+        (int releaseExit, string release) = await bed.CliAsync(Ct, ["quarantine", "release", "--all", .. s_fixed]);
+        Assert.True(releaseExit == 0, release);
+        Assert.Contains("2 files were behind the ledger and are loaded already", release, StringComparison.Ordinal);
+        Assert.Empty(await ListQuarantineAsync(bed));
+        Assert.Equal((100L, 100L), await RowsAsync(bed));
+
+        await first.UploadAsync(content, new BlobUploadOptions { Metadata = metadata }, Ct);
+        (int againExit, string again) = await bed.CliAsync(Ct, ["quarantine", "release", "--all", .. s_fixed]);
+        Assert.True(againExit == 0, again);
+        Assert.Empty(await ListQuarantineAsync(bed));
         Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "1", .. s_fixed])).Exit == 0);
         Assert.Equal((100L, 100L), await RowsAsync(bed));
     }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FuncIngest.Hosting;
-using FuncIngest.Loading;
 using FuncIngest.Operations;
 using FuncIngest.Staging;
 using Spectre.Console;
@@ -104,15 +103,21 @@ internal static class QuarantineCommand
                         ReleaseOutcome.Released => $"released {r.File.Name.Path} ({r.Lines} rows)",
                         ReleaseOutcome.ReleasedWithoutDeadLetters => $"released {r.File.Name.Path} ({r.Lines} rows; {r.Detail}, left to `deadletter replay`)",
                         ReleaseOutcome.RemovedAllDeadLettered => $"removed {r.File.Name.Path}: {r.Detail}, left to `deadletter replay`",
-                        _ => $"kept {r.File.Name.Path}: {r.Detail}",
+                        ReleaseOutcome.Refilled => $"loaded {r.File.Name.Path} below the ledger ({r.Lines} rows{(r.Detail is null ? string.Empty : "; " + r.Detail)})",
+                        _ => $"kept {r.File.Name.Path}: loading it failed again: {r.Detail}",
                     });
                 }
 
                 int moved = released.Count(r => r.Outcome is ReleaseOutcome.Released or ReleaseOutcome.ReleasedWithoutDeadLetters);
+                int refilled = released.Count(r => r.Outcome == ReleaseOutcome.Refilled);
                 output.WriteLine($"{moved} of {released.Count} files back in the staged area; the next load pass (`funcingest run`, or the Functions app's loader) loads them");
+                if (refilled > 0)
+                {
+                    output.WriteLine($"{refilled} files were behind the ledger and are loaded already");
+                }
             }
 
-            return released.Any(r => r.Outcome == ReleaseOutcome.KeptBehindLedger) ? ExitCodes.ProblemFound : ExitCodes.Ok;
+            return released.Any(r => r.Outcome == ReleaseOutcome.KeptFailedAgain) ? ExitCodes.ProblemFound : ExitCodes.Ok;
         }, cancellationToken));
         return release;
     }
@@ -122,7 +127,7 @@ internal static class QuarantineCommand
         FuncIngestSettings settings = CliApplication.LoadSettings(parse);
         settings.Validate(kafka: false, databend: true, stage: true);
         IStageStore store = Clients.Stage(settings);
-        return new QuarantineManager(store, settings.Staging, new TableLoader(Clients.Databend(settings), store, settings.Staging, settings.Loader));
+        return new QuarantineManager(Clients.Databend(settings), store, settings.Staging, settings.Loader);
     }
 
     private static QuarantineRow Row(QuarantinedFile file) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Databend.Client;
 using FuncIngest.Loading;
 using FuncIngest.Staging;
 
@@ -22,8 +23,9 @@ namespace FuncIngest.Operations;
 /// lines out of the staged copy; otherwise the record would be in the table and a dead letter.</item>
 /// <item>The ledger is a high-water mark: when later files of the partition loaded after the
 /// quarantine, its next offset is past the file and the loader would skip and delete the
-/// released file, losing its rows. Such a file is kept in the quarantine and reported
-/// (<see cref="ReleaseOutcome.KeptBehindLedger"/>).</item>
+/// released file, losing its rows. Such a file is loaded through the refill area instead
+/// (<see cref="RefillArea"/>: its own ledger key, exactly once), and leaves the quarantine only
+/// once that load committed.</item>
 /// </list>
 /// <para>Release holds the table's loader lease: no load pass runs while files move, and a
 /// release while a loader holds the lease is refused before anything changes.</para>
@@ -33,20 +35,24 @@ public sealed class QuarantineManager
     private readonly IStageStore _store;
     private readonly StagingOptions _staging;
     private readonly TableLoader _loader;
+    private readonly RefillArea _refill;
     private readonly StageLayout _layout;
 
     /// <summary>Creates a manager over a table's stage.</summary>
+    /// <param name="clientFactory">Makes a Databend session (the ledger, loads below the ledger).</param>
     /// <param name="store">The stage.</param>
     /// <param name="staging">The staging options (table, prefix, compression).</param>
-    /// <param name="loader">The table's loader, for its ledger.</param>
-    public QuarantineManager(IStageStore store, StagingOptions staging, TableLoader loader)
+    /// <param name="loader">The loader options (ledger, stage name).</param>
+    public QuarantineManager(Func<DatabendClient> clientFactory, IStageStore store, StagingOptions staging, LoaderOptions loader)
     {
+        ArgumentNullException.ThrowIfNull(clientFactory);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(staging);
         ArgumentNullException.ThrowIfNull(loader);
         _store = store;
         _staging = staging;
-        _loader = loader;
+        _loader = new TableLoader(clientFactory, store, staging, loader);
+        _refill = new RefillArea(clientFactory, store, staging, loader);
         _layout = staging.Layout;
     }
 
@@ -102,28 +108,105 @@ public sealed class QuarantineManager
             Dictionary<(string, int), long> ledger = (await _loader.ReadLedgerAsync(cancellationToken).ConfigureAwait(false))
                 .ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
             var deadLetters = new Dictionary<(string, int), OffsetRanges>();
+            var refills = new List<(QuarantinedFile File, StageFileName Unit, int Lines, int Dropped)>();
             foreach (QuarantinedFile file in chosen)
             {
                 await lease.RenewAsync(cancellationToken).ConfigureAwait(false);
                 (string, int) key = (file.Name.Topic, file.Name.Partition);
-                long next = ledger.GetValueOrDefault(key, 0);
-                if (file.Name.FirstOffset < next)
-                {
-                    released.Add(new ReleasedFile(file, ReleaseOutcome.KeptBehindLedger, 0,
-                        $"the ledger of {file.Name.Topic}[{file.Name.Partition}] is at {next}, past offset {file.Name.FirstOffset}: the loader would skip this file"));
-                    continue;
-                }
-
                 if (!deadLetters.TryGetValue(key, out OffsetRanges? dead))
                 {
                     deadLetters[key] = dead = await DeadLetterOffsetsAsync(file.Name.Topic, file.Name.Partition, cancellationToken).ConfigureAwait(false);
                 }
 
+                if (file.Name.FirstOffset < ledger.GetValueOrDefault(key, 0))
+                {
+                    (StageFileName? unit, int lines, int dropped) = await StageRefillAsync(file, dead, cancellationToken).ConfigureAwait(false);
+                    if (unit is null)
+                    {
+                        await _store.DeleteAsync(file.Name.Path, cancellationToken).ConfigureAwait(false);
+                        released.Add(new ReleasedFile(file, ReleaseOutcome.RemovedAllDeadLettered, 0, $"{dropped} of {dropped} offsets are dead letters"));
+                    }
+                    else
+                    {
+                        refills.Add((file, unit, lines, dropped));
+                    }
+
+                    continue;
+                }
+
                 released.Add(await ReleaseOneAsync(file, dead, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (refills.Count > 0)
+            {
+                await lease.RenewAsync(cancellationToken).ConfigureAwait(false);
+                await FinishRefillsAsync(refills, released, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return released;
+    }
+
+    /// <summary>Stages a file behind the ledger as a refill unit, without its dead-lettered offsets; null when nothing is left.</summary>
+    private async Task<(StageFileName? Unit, int Lines, int Dropped)> StageRefillAsync(QuarantinedFile file, OffsetRanges dead, CancellationToken cancellationToken)
+    {
+        StagedObject quarantined = await FindAsync(file.Name.Path, cancellationToken).ConfigureAwait(false)
+            ?? throw new OperationRefusedException($"quarantined file {file.Name.Path} disappeared while releasing; run the release again", isUsageError: false);
+        StageFileName staged = _layout.File(file.Name.Topic, file.Name.Partition, file.Name.FirstOffset, file.Name.LastOffset, file.Name.Compression);
+        var asStaged = new StagedObject(staged.Path, quarantined.Size, quarantined.Metadata, quarantined.LastModified);
+        long[] offsets = [.. StageFiles.Offsets(await StageFiles.ReadCheckedLineOffsetsAsync(_store, staged, asStaged, cancellationToken).ConfigureAwait(false))];
+        var lines = new List<(long Offset, byte[] Line)>();
+        Stream source = StageFiles.Decompress(await _store.OpenReadAsync(file.Name.Path, cancellationToken).ConfigureAwait(false), file.Name.Compression);
+        await using (source.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(source, Encoding.UTF8);
+            foreach (long offset in offsets)
+            {
+                string line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidDataException($"{file.Name.Path} has fewer lines than its offsets metadata lists; it was left in the quarantine");
+                if (!dead.Contains(offset))
+                {
+                    lines.Add((offset, Encoding.UTF8.GetBytes(line + "\n")));
+                }
+            }
+        }
+
+        int dropped = offsets.Length - lines.Count;
+        if (lines.Count == 0)
+        {
+            return (null, 0, dropped);
+        }
+
+        return (await _refill.StageUnitAsync(RefillArea.QuarantineUnit(file.Name.Topic, file.Name.FirstOffset), file.Name.Partition, lines, cancellationToken).ConfigureAwait(false), lines.Count, dropped);
+    }
+
+    /// <summary>Loads the staged refill units; a file leaves the quarantine only once its unit's load committed.</summary>
+    private async Task FinishRefillsAsync(List<(QuarantinedFile File, StageFileName Unit, int Lines, int Dropped)> refills, List<ReleasedFile> released, CancellationToken cancellationToken)
+    {
+        LoadResult load = await _refill.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (load.Busy)
+        {
+            throw new OperationRefusedException($"another release or replay of table {_layout.Table} is loading below the ledger; nothing was removed from the quarantine, try again", isUsageError: false);
+        }
+
+        var done = load.Loaded.Concat(load.Skipped).Select(n => n.Path).ToHashSet(StringComparer.Ordinal);
+        foreach ((QuarantinedFile file, StageFileName unit, int lines, int dropped) in refills)
+        {
+            if (done.Contains(unit.Path))
+            {
+                int refused = await _refill.MoveUnitDeadLettersAsync(unit.Topic, file.Name.Topic, file.Name.Partition, cancellationToken).ConfigureAwait(false);
+                await _store.DeleteAsync(file.Name.Path, cancellationToken).ConfigureAwait(false);
+                string? detail = dropped + refused == 0 ? null : $"{dropped} offsets were already dead letters, {refused} lines refused now and dead-lettered";
+                released.Add(new ReleasedFile(file, ReleaseOutcome.Refilled, lines - refused, detail));
+                continue;
+            }
+
+            string why = load.Quarantined.FirstOrDefault(q => q.File.Path == unit.Path).Error ?? "it was not loaded";
+            // The refill loader keeps its own quarantined copy; the original stays where operators look.
+            StageFileName copy = new(_refill.Layout.QuarantinePrefix, unit.Table, unit.Topic, unit.Partition, unit.FirstOffset, unit.LastOffset, unit.Compression);
+            await _store.DeleteAsync(copy.Path, cancellationToken).ConfigureAwait(false);
+            released.Add(new ReleasedFile(file, ReleaseOutcome.KeptFailedAgain, 0, why));
+        }
     }
 
     private async Task<ReleasedFile> ReleaseOneAsync(QuarantinedFile file, OffsetRanges dead, CancellationToken cancellationToken)
@@ -228,8 +311,11 @@ public sealed class QuarantineManager
 
     private async Task<OffsetRanges> DeadLetterOffsetsAsync(string topic, int partition, CancellationToken cancellationToken)
     {
+        // Replayed dead letters still own their offsets: their records are in the table already.
         var dead = new OffsetRanges();
-        await foreach (StagedObject letter in _store.ListAsync(_layout.DeadLetterFolder(topic, partition), cancellationToken).ConfigureAwait(false))
+        await foreach (StagedObject letter in Concat(
+            _store.ListAsync(_layout.DeadLetterFolder(topic, partition), cancellationToken),
+            _store.ListAsync(_layout.DeadLetterReplayedFolder(topic, partition), cancellationToken)).ConfigureAwait(false))
         {
             if (StageFileName.TryParse(letter.Path, out StageFileName? name) && StageFiles.Disagreement(name, letter) is null)
             {
@@ -241,6 +327,19 @@ public sealed class QuarantineManager
         }
 
         return dead;
+    }
+
+    private static async IAsyncEnumerable<StagedObject> Concat(IAsyncEnumerable<StagedObject> first, IAsyncEnumerable<StagedObject> second)
+    {
+        await foreach (StagedObject item in first.ConfigureAwait(false))
+        {
+            yield return item;
+        }
+
+        await foreach (StagedObject item in second.ConfigureAwait(false))
+        {
+            yield return item;
+        }
     }
 
     private async Task<StagedObject?> FindAsync(string path, CancellationToken cancellationToken)

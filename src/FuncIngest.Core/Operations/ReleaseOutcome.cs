@@ -13,8 +13,11 @@ public enum ReleaseOutcome
     RemovedAllDeadLettered,
 
     /// <summary>
-    /// Kept in the quarantine: the ledger of its partition is already past its offsets (later files
-    /// loaded), so the loader would skip it and its rows would be lost. Needs a hole-filling load.
+    /// The ledger of its partition was already past it (later files loaded), so the loader would
+    /// skip it: loaded now through the refill area, exactly once (see <c>RefillArea</c>).
     /// </summary>
-    KeptBehindLedger,
+    Refilled,
+
+    /// <summary>Loading it through the refill area failed again (the cause is not fixed); it stays in the quarantine.</summary>
+    KeptFailedAgain,
 }
