@@ -53,6 +53,7 @@ internal static class CliApplication
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(DoctorCommand.Build());
         root.Subcommands.Add(QuarantineCommand.Build());
+        root.Subcommands.Add(DeadLetterCommand.Build());
         return root;
     }
 

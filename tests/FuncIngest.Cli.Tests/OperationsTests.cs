@@ -97,6 +97,70 @@ public sealed class OperationsTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Equal((100L, 100L), await RowsAsync(bed));
     }
 
+    [Fact]
+    public async Task Dead_letters_of_strict_json_replay_once_after_strict_json_is_turned_off_however_often_replay_runs()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: true);
+        await kafka.ProduceAsync(bed.Topic, 2, 200, i => System.Text.Encoding.UTF8.GetBytes(i % 20 == 7 ? $"not json {i}" : $"{{\"n\":{i}}}"), Ct);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        Assert.True((await bed.CliAsync(Ct, "run", "--exit-when-idle", "2")).Exit == 0);
+
+        (int listExit, string list) = await bed.CliAsync(Ct, "deadletter", "list", "--reason", "NotJson", "--json");
+        Assert.True(listExit == 0, list);
+        Assert.Equal(10, JsonNode.Parse(list)!.AsArray().Count);
+
+        // Still strict: the encoder rejects them again, nothing moves.
+        (int strictExit, string strict) = await bed.CliAsync(Ct, "deadletter", "replay");
+        Assert.Equal(1, strictExit);
+        Assert.Contains("still rejected 10", strict, StringComparison.Ordinal);
+
+        string[] lenient = ["--set", "FuncIngest:Staging:Encoding:StrictJson=false"];
+        (int replayExit, string replay) = await bed.CliAsync(Ct, ["deadletter", "replay", "--reason", "NotJson", .. lenient]);
+        Assert.True(replayExit == 0, replay);
+        Assert.Contains("loaded 10", replay, StringComparison.Ordinal);
+        Assert.Equal((200L, 200L), await RawRowsAsync(bed));
+        Assert.Contains("no dead letters", (await bed.CliAsync(Ct, "deadletter", "list")).Output, StringComparison.Ordinal);
+
+        // Replay again: nothing left, a one-line usage error.
+        (int againExit, string again) = await bed.CliAsync(Ct, ["deadletter", "replay", .. lenient]);
+        Assert.Equal(2, againExit);
+        Assert.StartsWith("error: no dead letters", again, StringComparison.Ordinal);
+
+        // As if a replay crashed after loading and before moving the files: put them back.
+        BlobContainerClient container = new(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        await foreach (BlobItem blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, "funcingest/_deadletter_replayed/", Ct))
+        {
+            BinaryData content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(Ct)).Value.Content;
+            await container.GetBlobClient(blob.Name.Replace("_deadletter_replayed/", "_deadletter/", StringComparison.Ordinal))
+                .UploadAsync(content, new BlobUploadOptions { Metadata = blob.Metadata }, Ct);
+        }
+
+        (int crashExit, string crash) = await bed.CliAsync(Ct, ["deadletter", "replay", .. lenient]);
+        Assert.True(crashExit == 0, crash);
+        Assert.Contains("loaded 0, already loaded 10", crash, StringComparison.Ordinal);
+        Assert.Equal((200L, 200L), await RawRowsAsync(bed));
+    }
+
+    [Fact]
+    public async Task Lines_databend_refused_replay_as_values_in_transform_mode_once_the_table_accepts_them()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        await CreateTableAsync(bed);
+        await kafka.ProduceAsync(bed.Topic, 1, 330, cancellationToken: Ct);
+        Assert.True((await bed.CliAsync(Ct, ["init", .. s_transform])).Exit == 0);
+        Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "2", .. s_transform])).Exit == 0);
+        (_, string list) = await bed.CliAsync(Ct, "deadletter", "list", "--reason", "RefusedByDatabend", "--json");
+        Assert.Equal(230, JsonNode.Parse(list)!.AsArray().Count);
+
+        Assert.True((await bed.CliAsync(Ct, ["quarantine", "release", "--all", .. s_fixed])).Exit == 0);
+        (int replayExit, string replay) = await bed.CliAsync(Ct, ["deadletter", "replay", "--reason", "RefusedByDatabend", "--topic", bed.Topic, "--partition", "0", .. s_fixed]);
+        Assert.True(replayExit == 0, replay);
+        Assert.Contains("loaded 230", replay, StringComparison.Ordinal);
+        Assert.Equal((330L, 330L), await RowsAsync(bed));
+        Assert.True((await bed.CliAsync(Ct, ["run", "--exit-when-idle", "1", .. s_fixed])).Exit == 0);
+        Assert.Equal((330L, 330L), await RowsAsync(bed));
+    }
+
     [Theory]
     [InlineData("--file", "00000000000000000000-00000000000000000009.ndjson.zst")]
     [InlineData("--topic", "no-such-topic")]
@@ -139,6 +203,13 @@ public sealed class OperationsTests(KafkaFixture kafka, AzuriteFixture azurite)
         (int exit, string output) = await bed.CliAsync(Ct, "quarantine", "list", "--json");
         Assert.True(exit == 0, output);
         return JsonNode.Parse(output)!.AsArray();
+    }
+
+    internal static async Task<(long Rows, long Distinct)> RawRowsAsync(PipelineBed bed)
+    {
+        using var client = new DatabendClient(bed.Databend.Dsn);
+        DatabendResult rows = await client.ExecuteAsync($"SELECT kpartition, koffset FROM {bed.Table}", Ct);
+        return (rows.Rows.Count, rows.Rows.Select(r => (r.GetInt64(0), r.GetInt64(1))).Distinct().Count());
     }
 
     internal static async Task<long> CountAsync(PipelineBed bed) => (await RowsAsync(bed)).Rows;
