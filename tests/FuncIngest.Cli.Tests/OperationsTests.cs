@@ -161,6 +161,38 @@ public sealed class OperationsTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Equal((330L, 330L), await RowsAsync(bed));
     }
 
+    [Fact]
+    public async Task Replay_while_the_loader_holds_its_lease_is_refused_in_one_line_and_changes_nothing()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: true);
+        await kafka.ProduceAsync(bed.Topic, 1, 20, i => System.Text.Encoding.UTF8.GetBytes(i == 3 ? "not json" : $"{{\"n\":{i}}}"), Ct);
+        Assert.True((await bed.CliAsync(Ct, "run", "--exit-when-idle", "2")).Exit == 0);
+        BlobContainerClient container = new(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        BlobClient lockBlob = container.GetBlobClient($"funcingest/_locks/{bed.Table}.loader");
+        if (!(await lockBlob.ExistsAsync(Ct)).Value)
+        {
+            await lockBlob.UploadAsync(BinaryData.Empty, Ct);
+        }
+
+        Azure.Storage.Blobs.Specialized.BlobLeaseClient lease = Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetBlobLeaseClient(lockBlob);
+        await lease.AcquireAsync(TimeSpan.FromSeconds(15), cancellationToken: Ct);
+        try
+        {
+            (int exit, string output) = await bed.CliAsync(Ct, "deadletter", "replay", "--set", "FuncIngest:Staging:Encoding:StrictJson=false", "--set", "FuncIngest:Stage:LockTimeout=00:00:01");
+
+            Assert.Equal(1, exit);
+            Assert.Single(output.Trim().Split('\n'));
+            Assert.Contains("holds its lease", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await lease.ReleaseAsync(cancellationToken: Ct);
+        }
+
+        Assert.Equal((19L, 19L), await RawRowsAsync(bed));
+        Assert.Single(JsonNode.Parse((await bed.CliAsync(Ct, "deadletter", "list", "--json")).Output)!.AsArray());
+    }
+
     [Theory]
     [InlineData("--file", "00000000000000000000-00000000000000000009.ndjson.zst")]
     [InlineData("--topic", "no-such-topic")]
