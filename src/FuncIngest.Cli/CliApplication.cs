@@ -52,6 +52,8 @@ internal static class CliApplication
         root.Subcommands.Add(ProduceCommand.Build());
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(DoctorCommand.Build());
+        root.Subcommands.Add(QuarantineCommand.Build());
+        root.Subcommands.Add(DeadLetterCommand.Build());
         return root;
     }
 
@@ -110,6 +112,8 @@ internal static class CliApplication
             case AggregateException aggregate when aggregate.Flatten().InnerExceptions is { Count: > 0 } inner:
                 // Azure's retry policy wraps every attempt's failure; the last one is the current state.
                 return Describe(inner[^1], cancelled);
+            case FuncIngest.Operations.OperationRefusedException refused:
+                return (refused.IsUsageError ? ExitCodes.BadConfiguration : ExitCodes.ProblemFound, $"error: {OneLine(refused.Message)}");
             case FuncIngestConfigurationException config:
                 return (ExitCodes.BadConfiguration, $"error: {OneLine(config.Message)}");
             case OperationCanceledException when cancelled:

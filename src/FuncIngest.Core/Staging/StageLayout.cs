@@ -7,7 +7,9 @@ namespace FuncIngest.Staging;
 /// <code>
 /// {prefix}/{table}/{topic}/{partition}/{first:D20}-{last:D20}.ndjson.zst    staged files
 /// {prefix}/_deadletter/{table}/{topic}/{partition}/{first}-{last}.ndjson    rejected records, with reasons
+/// {prefix}/_deadletter_replayed/{table}/{topic}/{partition}/...            dead letters replayed into the table
 /// {prefix}/_quarantine/{table}/{topic}/{partition}/...                      files the loader could not load
+/// {prefix}/_refill/...                                                       records loaded below the ledger (Operations.RefillArea)
 /// {prefix}/_locks/{table}/{topic}/{partition}                               per-partition writer locks
 /// </code>
 /// </summary>
@@ -29,6 +31,9 @@ public sealed class StageLayout
     /// <summary>Prefix of dead-letter files.</summary>
     public string DeadLetterPrefix => Join("_deadletter");
 
+    /// <summary>Prefix of dead-letter files whose every record was replayed into the table (<c>funcingest deadletter replay</c>).</summary>
+    public string DeadLetterReplayedPrefix => Join("_deadletter_replayed");
+
     /// <summary>Prefix of quarantined files.</summary>
     public string QuarantinePrefix => Join("_quarantine");
 
@@ -45,6 +50,9 @@ public sealed class StageLayout
 
     /// <summary>The folder of one partition's dead-letter files (ends with '/').</summary>
     public string DeadLetterFolder(string topic, int partition) => StageFileName.PartitionFolderOf(DeadLetterPrefix, Table, topic, partition);
+
+    /// <summary>The folder of one partition's replayed dead-letter files (ends with '/').</summary>
+    public string DeadLetterReplayedFolder(string topic, int partition) => StageFileName.PartitionFolderOf(DeadLetterReplayedPrefix, Table, topic, partition);
 
     /// <summary>The folder of one partition's quarantined files (ends with '/').</summary>
     public string QuarantineFolder(string topic, int partition) => StageFileName.PartitionFolderOf(QuarantinePrefix, Table, topic, partition);
