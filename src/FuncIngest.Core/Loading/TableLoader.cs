@@ -57,6 +57,10 @@ public sealed class TableLoader
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
+    // Partitions whose ledger row this loader has seen: rows are never deleted, so step 1's
+    // read-and-insert is needed only for a partition not seen yet (one round trip less per pass).
+    private readonly HashSet<(string Topic, int Partition)> _ledgerRowsSeen = [];
+
     /// <summary>Creates a loader; options are validated here.</summary>
     /// <param name="clientFactory">Makes a Databend session; the loader disposes what it gets.</param>
     /// <param name="store">The stage.</param>
@@ -183,7 +187,15 @@ public sealed class TableLoader
 
     private string Ledger => DatabendSql.QuoteIdentifier(_options.LedgerTable);
 
-    private async Task<IStageLock?> TryLeaseAsync(CancellationToken cancellationToken)
+    /// <summary>The next offset per partition of this table, as the loader plans with it (duplicated rows at their largest value).</summary>
+    internal async Task<Dictionary<(string Topic, int Partition), long>> ReadNextOffsetsAsync(CancellationToken cancellationToken)
+    {
+        using DatabendClient client = _clientFactory();
+        return await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The table's load lease, or null when another loader (or a release or replay) holds it past the lock timeout.</summary>
+    internal async Task<IStageLock?> TryLeaseAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -198,11 +210,7 @@ public sealed class TableLoader
     /// <summary>Updates the lag gauge: per partition, highest staged offset + 1 minus the ledger's next offset.</summary>
     private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken)
     {
-        Dictionary<(string, int), long> next;
-        using (DatabendClient client = _clientFactory())
-        {
-            next = await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
-        }
+        Dictionary<(string Topic, int Partition), long> next = await ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
 
         foreach (IGrouping<(string Topic, int Partition), PendingFile> partition in pending.GroupBy(p => (p.Name.Topic, p.Name.Partition)))
         {
@@ -354,6 +362,7 @@ public sealed class TableLoader
                             cancellationToken).ConfigureAwait(false);
                         if ((touched.RowsUpdated ?? throw new DatabendException("Databend did not report how many ledger rows UPDATE changed (no 'number of rows updated' column); FuncIngest needs a server that does.")) < topic.Count())
                         {
+                            _ledgerRowsSeen.Clear();
                             throw new DatabendException($"A ledger row of {_staging.Table}/{topic.Key} disappeared after it was created; planning again.", isTransient: true);
                         }
                     }
@@ -450,7 +459,13 @@ public sealed class TableLoader
     /// </summary>
     private async Task EnsureLedgerRowsAsync(DatabendClient client, List<(string Topic, int Partition)> keys, CancellationToken cancellationToken)
     {
+        if (keys.All(_ledgerRowsSeen.Contains))
+        {
+            return;
+        }
+
         Dictionary<(string Topic, int Partition), long> existing = await ReadLedgerAsync(client, cancellationToken).ConfigureAwait(false);
+        _ledgerRowsSeen.UnionWith(existing.Keys);
         List<(string Topic, int Partition)> missing = [.. keys.Where(k => !existing.ContainsKey(k))];
         if (missing.Count == 0)
         {
@@ -463,6 +478,7 @@ public sealed class TableLoader
         await client.ExecuteAsync(
             $"INSERT INTO {Ledger} (target_table, topic, kpartition, next_offset, updated_at) VALUES {values}",
             cancellationToken).ConfigureAwait(false);
+        _ledgerRowsSeen.UnionWith(missing);
     }
 
     private async Task RenewAsync(IStageLock lease, CancellationToken cancellationToken)

@@ -100,21 +100,13 @@ public sealed class DeadLetterManager
             throw new OperationRefusedException($"no dead letters of table {_layout.Table}{(what.Length == 0 ? string.Empty : " match " + what)}; `funcingest deadletter list` shows them", isUsageError: true);
         }
 
-        IStageLock lease;
-        try
-        {
-            lease = await _store.LockAsync(_layout.TableLoaderLock, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new OperationRefusedException($"the loader of table {_layout.Table} holds its lease (a load pass or a release is running); nothing was replayed, try again when it is done", isUsageError: false);
-        }
+        IStageLock lease = await _loader.TryLeaseAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new OperationRefusedException($"the loader of table {_layout.Table} holds its lease (a load pass or a release is running); nothing was replayed, try again when it is done", isUsageError: false);
 
         var results = new List<ReplayedDeadLetter>();
         await using (lease.ConfigureAwait(false))
         {
-            Dictionary<(string, int), long> ledger = (await _loader.ReadLedgerAsync(cancellationToken).ConfigureAwait(false))
-                .ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
+            Dictionary<(string Topic, int Partition), long> ledger = await _loader.ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
             var units = new List<(DeadLetter Letter, StageFileName Unit)>();
             using var encoder = new NdjsonRecordEncoder(_staging.Encoding, _time.GetUtcNow());
             var buffer = new ArrayBufferWriter<byte>();

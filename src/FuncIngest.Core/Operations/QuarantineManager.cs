@@ -92,21 +92,13 @@ public sealed class QuarantineManager
             throw new OperationRefusedException($"{chosen.Count} quarantined files match {selection}; give the full path", isUsageError: true);
         }
 
-        IStageLock lease;
-        try
-        {
-            lease = await _store.LockAsync(_layout.TableLoaderLock, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new OperationRefusedException($"the loader of table {_layout.Table} holds its lease (a load pass is running); nothing was released, try again when it is done", isUsageError: false);
-        }
+        IStageLock lease = await _loader.TryLeaseAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new OperationRefusedException($"the loader of table {_layout.Table} holds its lease (a load pass is running); nothing was released, try again when it is done", isUsageError: false);
 
         var released = new List<ReleasedFile>();
         await using (lease.ConfigureAwait(false))
         {
-            Dictionary<(string, int), long> ledger = (await _loader.ReadLedgerAsync(cancellationToken).ConfigureAwait(false))
-                .ToDictionary(e => (e.Topic, e.Partition), e => e.NextOffset);
+            Dictionary<(string Topic, int Partition), long> ledger = await _loader.ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
             var deadLetters = new Dictionary<(string, int), OffsetRanges>();
             var refills = new List<(QuarantinedFile File, StageFileName Unit, int Lines, int Dropped)>();
             foreach (QuarantinedFile file in chosen)
