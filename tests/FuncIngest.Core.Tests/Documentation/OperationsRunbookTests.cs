@@ -19,8 +19,10 @@ public sealed partial class OperationsRunbookTests
         string[] inRunbook = [.. MetricRow().Matches(Section("## Metrics")).Select(m => m.Groups["name"].Value).Distinct().Order(StringComparer.Ordinal)];
 
         Assert.True(inCode.Length >= 10, $"Found only {inCode.Length} instruments in src/; the pattern no longer matches how they are created.");
-        Assert.True(inCode.Except(inRunbook).ToArray() is { Length: 0 } missing, "Metrics missing from docs/operations.md: " + string.Join(", ", missing));
-        Assert.True(inRunbook.Except(inCode).ToArray() is { Length: 0 } extra, "Metrics in docs/operations.md that src/ does not create: " + string.Join(", ", extra));
+        string[] missing = [.. inCode.Except(inRunbook)];
+        string[] extra = [.. inRunbook.Except(inCode)];
+        Assert.True(missing.Length == 0, "Metrics missing from docs/operations.md: " + string.Join(", ", missing));
+        Assert.True(extra.Length == 0, "Metrics in docs/operations.md that src/ does not create: " + string.Join(", ", extra));
     }
 
     [Fact]
