@@ -28,11 +28,27 @@ internal static class StatusCommand
         command.Options.Add(s_interval);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(s_interval) is { } seconds && (!double.IsFinite(seconds) || seconds < 0.1 || seconds > 86_400))
+            double seconds;
+            try
+            {
+                if (result.GetValue(s_interval) is not { } given)
+                {
+                    return;
+                }
+
+                seconds = given;
+            }
+            catch (InvalidOperationException)
+            {
+                // Not a number: the parser reports that itself, in its own words.
+                return;
+            }
+
+            if (!double.IsFinite(seconds) || seconds < 0.1 || seconds > 86_400)
             {
                 result.AddError($"--interval must be a number of seconds from 0.1 to 86400, not {seconds.ToString(CultureInfo.InvariantCulture)}");
             }
-            else if (result.GetValue(s_interval) is not null && !result.GetValue(s_watch))
+            else if (!result.GetValue(s_watch))
             {
                 result.AddError("--interval needs --watch");
             }

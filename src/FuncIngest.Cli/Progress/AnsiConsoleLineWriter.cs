@@ -1,5 +1,6 @@
 using System.Text;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace FuncIngest.Cli.Progress;
 
@@ -50,6 +51,37 @@ internal sealed class AnsiConsoleLineWriter(IAnsiConsole console) : TextWriter
         }
     }
 
-    // Text, not markup: a topic or an error message may hold '[' and ']'.
-    private void Flush(string line) => console.WriteLine(line, Style.Plain);
+    private void Flush(string line) => console.Write(new LineAbove(line));
+
+    /// <summary>
+    /// One line of plain text (not markup: a topic or an error may hold '[' and ']'), each
+    /// terminal row of it erased first: the live renderer moves the cursor back over the view
+    /// without erasing (LiveRenderable.PositionCursor), so a line shorter than the view's row
+    /// would keep the rest of that row on screen.
+    /// </summary>
+    private sealed class LineAbove(string text) : IRenderable
+    {
+        private const string EraseLine = "\u001b[2K";
+
+        public Measurement Measure(RenderOptions options, int maxWidth) => new(Math.Min(text.Length, maxWidth), Math.Min(text.Length, maxWidth));
+
+        public IEnumerable<Segment> Render(RenderOptions options, int maxWidth)
+        {
+            int width = Math.Max(1, maxWidth);
+            int start = 0;
+            do
+            {
+                if (options.Ansi)
+                {
+                    yield return Segment.Control(EraseLine);
+                }
+
+                string row = text.Substring(start, Math.Min(width, text.Length - start));
+                yield return new Segment(row, Style.Plain);
+                yield return Segment.LineBreak;
+                start += row.Length;
+            }
+            while (start < text.Length);
+        }
+    }
 }

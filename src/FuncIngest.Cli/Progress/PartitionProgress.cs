@@ -9,7 +9,7 @@ namespace FuncIngest.Cli.Progress;
 /// <param name="Position">The next offset to consume; null before the first record or end of partition.</param>
 /// <param name="End">The partition's high watermark as of the consumer's last fetch; null before the first fetch.</param>
 /// <param name="ConsumedPerSecond">Records consumed per second over the sliding window.</param>
-/// <param name="LoadedPerSecond">Offsets the ledger moved per second over the sliding window.</param>
+/// <param name="LoadedPerSecond">Offsets per second, over the sliding window, of the files this run loaded.</param>
 internal sealed record PartitionProgress(
     string Topic,
     int Partition,

@@ -109,6 +109,13 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
         {
             For(file.Topic, file.Partition).LoadedTo(file.LastOffset + 1);
         }
+
+        // The rate counts the offsets of the files this run loaded (a file's range; rows differ
+        // only by records dead-lettered from it), starting from 0 like the other counters.
+        foreach (StageFileName file in result.Loaded)
+        {
+            For(file.Topic, file.Partition).AddLoaded(file.LastOffset - file.FirstOffset + 1);
+        }
     }
 
     /// <summary>The numbers now, with the high watermarks read from the consumer and the rates over the window.</summary>
@@ -140,8 +147,8 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
             var point = new Point(now, [], 0, Interlocked.Read(ref _loadedRows));
             foreach (((string Topic, int Partition) key, Counters counters) in _partitions)
             {
-                (long consumed, long loadedTo) = (counters.ConsumedCount, counters.LoadedNext);
-                point.Partitions[key] = (consumed, loadedTo);
+                long consumed = counters.ConsumedCount;
+                point.Partitions[key] = (consumed, counters.LoadedCount);
                 point.Consumed += consumed;
             }
 
@@ -158,8 +165,9 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
             var rows = new List<PartitionProgress>(_partitions.Count);
             foreach (((string topic, int partition), Counters counters) in _partitions)
             {
-                (long consumed, long loadedTo) = point.Partitions[(topic, partition)];
-                (long consumedBefore, long loadedBefore) = oldest?.Partitions.GetValueOrDefault((topic, partition), (0, -1)) ?? (consumed, loadedTo);
+                (long consumed, long loaded) = point.Partitions[(topic, partition)];
+                (long consumedBefore, long loadedBefore) = oldest?.Partitions.GetValueOrDefault((topic, partition), (0, 0)) ?? (consumed, loaded);
+                long loadedTo = counters.LoadedNext;
                 rows.Add(new PartitionProgress(
                     topic,
                     partition,
@@ -169,7 +177,7 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
                     counters.PositionNext is >= 0 and var position ? position : null,
                     counters.EndOffset is >= 0 and var end ? end : null,
                     Rate(consumedBefore, consumed),
-                    Rate(loadedBefore, loadedTo)));
+                    Rate(loadedBefore, loaded)));
             }
 
             rows.Sort((a, b) => string.CompareOrdinal(a.Topic, b.Topic) is var byTopic and not 0 ? byTopic : a.Partition.CompareTo(b.Partition));
@@ -188,11 +196,11 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
     private Counters For(string topic, int partition) => _partitions.GetOrAdd((topic, partition), static key => new Counters(key.Topic, key.Partition));
 
     /// <summary>The model's state at one sample, for the rates.</summary>
-    private sealed class Point(long at, Dictionary<(string Topic, int Partition), (long Consumed, long LoadedTo)> partitions, long consumed, long loadedRows)
+    private sealed class Point(long at, Dictionary<(string Topic, int Partition), (long Consumed, long Loaded)> partitions, long consumed, long loadedRows)
     {
         public long At { get; } = at;
 
-        public Dictionary<(string Topic, int Partition), (long Consumed, long LoadedTo)> Partitions { get; } = partitions;
+        public Dictionary<(string Topic, int Partition), (long Consumed, long Loaded)> Partitions { get; } = partitions;
 
         public long Consumed { get; set; } = consumed;
 
@@ -206,6 +214,7 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
         private long _position = -1;
         private long _staged;
         private long _loadedTo = -1;
+        private long _loaded;
         private long _end = -1;
 
         public string Topic { get; } = topic;
@@ -222,6 +231,8 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
 
         public long EndOffset => Volatile.Read(ref _end);
 
+        public long LoadedCount => Interlocked.Read(ref _loaded);
+
         /// <summary>The consume loop's thread only: no interlocked read-modify-write needed.</summary>
         public void Consume(long next)
         {
@@ -232,6 +243,8 @@ internal sealed class RunProgressModel(TimeProvider time, TimeSpan window) : IRu
         public void SetPosition(long next) => Volatile.Write(ref _position, next);
 
         public void AddStaged(long lines) => Interlocked.Add(ref _staged, lines);
+
+        public void AddLoaded(long offsets) => Interlocked.Add(ref _loaded, offsets);
 
         public void SetEnd(long end) => Volatile.Write(ref _end, end);
 
