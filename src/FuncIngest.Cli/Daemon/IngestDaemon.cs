@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using FuncIngest.Cli.Commands;
+using FuncIngest.Cli.Progress;
 using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Records;
@@ -15,7 +16,7 @@ namespace FuncIngest.Cli.Daemon;
 /// point loses nothing and loads nothing twice: uncommitted records are redelivered, staging
 /// skips what is already staged, and the ledger skips what is already loaded.
 /// </summary>
-internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILoggerFactory logs, TextWriter output) : IDisposable
+internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILoggerFactory logs, TextWriter output, IRunProgress? progress = null) : IDisposable
 {
     /// <summary>How long the brokers may stay unreachable at start before <c>run</c> gives up.</summary>
     internal static readonly TimeSpan KafkaStartTimeout = TimeSpan.FromSeconds(15);
@@ -69,6 +70,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             .SetPartitionsRevokedHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
             .Build();
+        progress?.Attach(consumer);
         consumer.Subscribe(Settings.Topics);
         output.WriteLine($"funcingest run: {string.Join(",", Settings.Topics)} -> {Settings.Staging.Table} (group {Settings.KafkaConsumerGroup})");
         try
@@ -95,6 +97,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     {
                         _atEnd.Add(result.TopicPartition);
                     }
+
+                    progress?.ReachedEnd(result.TopicPartition, result.Offset);
                 }
                 else if (result is { Message: not null })
                 {
@@ -104,6 +108,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     batchBytes += record.PayloadBytes;
                     nextOffsets[result.TopicPartition] = result.Offset + 1;
                     Interlocked.Increment(ref _consumed);
+                    progress?.Consumed(result.TopicPartition, result.Offset);
                     idle.Restart();
                     lock (_atEnd)
                     {
@@ -137,7 +142,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
                 if (report.Elapsed >= TimeSpan.FromSeconds(5))
                 {
-                    Report();
+                    if (progress is not { ReplacesProgressLine: true })
+                    {
+                        Report();
+                    }
+
                     report.Restart();
                 }
 
@@ -187,6 +196,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
         finally
         {
+            progress?.Detach();
             consumer.Close();
             await loaderStop.CancelAsync().ConfigureAwait(false);
             await loading.ConfigureAwait(false);
@@ -197,6 +207,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         {
             LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _loadedRows, last.RowsLoaded);
+            progress?.Loaded(last);
         }
 #pragma warning disable CA1031 // Any failure of the last pass leaves the files staged; the next run loads them.
         catch (Exception e)
@@ -268,6 +279,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
+        progress?.Staged(result);
         try
         {
             consumer.Commit(inFlight.Offsets);
@@ -301,6 +313,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 int before = Volatile.Read(ref _unloadedFiles);
                 LoadResult result = await pipeline.LoadAsync(Settings.Staging.Table, stop).ConfigureAwait(false);
                 Interlocked.Add(ref _loadedRows, result.RowsLoaded);
+                progress?.Loaded(result);
                 int done = result.Loaded.Count + result.Skipped.Count + result.Quarantined.Count;
                 Interlocked.Add(ref _unloadedFiles, -Math.Min(before, done));
                 if (done == 0 && !result.Busy)
