@@ -103,7 +103,9 @@ internal static class LedgerCommand
     {
         using ILoggerFactory logs = CliApplication.Logs(parse);
         using IAdminClient admin = KafkaClients.Admin(settings, logs);
-        TopicMetadata? metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault();
+        // The metadata of all topics: asking for one by name lets a broker with
+        // auto.create.topics.enable create it, and a mistyped --topic must not create a topic.
+        TopicMetadata? metadata = admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => string.Equals(t.Topic, topic, StringComparison.Ordinal));
         if (metadata is null || metadata.Error.IsError || metadata.Partitions.Count == 0)
         {
             return null;
