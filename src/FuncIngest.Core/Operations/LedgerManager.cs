@@ -86,7 +86,8 @@ public sealed class LedgerManager
     /// <returns>The keys changed (or that would change), by partition.</returns>
     /// <exception cref="OperationRefusedException">
     /// The topic or partition is not in Kafka, or the offset is below 0 or above the partition's
-    /// end offset (usage errors); or the table's loader holds its lease. Nothing changed.
+    /// end offset (usage errors); or the table's loader holds its lease. Nothing changed. Or,
+    /// after the reset committed, a key read back differs: a loader without the lease moved it.
     /// </exception>
     public async Task<IReadOnlyList<LedgerResetChange>> ResetAsync(LedgerReset reset, IReadOnlyDictionary<int, long>? endOffsets, bool apply, CancellationToken cancellationToken = default)
     {
@@ -169,11 +170,12 @@ public sealed class LedgerManager
         string topic = DatabendSql.QuoteString(reset.Topic);
         string ledger = DatabendSql.QuoteIdentifier(_options.LedgerTable);
         string keys = string.Join(", ", partitions.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        Dictionary<(string, int), LedgerPartition> before;
         DatabendTransaction transaction = await client.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
             // Read inside the transaction, before its first write: what the report says was there.
-            Dictionary<(string, int), LedgerPartition> before = await ReadAsync(client, reset.Topic, cancellationToken).ConfigureAwait(false);
+            before = await ReadAsync(client, reset.Topic, cancellationToken).ConfigureAwait(false);
             await client.ExecuteAsync(
                 $"DELETE FROM {ledger} WHERE target_table = {table} AND topic = {topic} AND kpartition IN ({keys})",
                 cancellationToken).ConfigureAwait(false);
@@ -188,8 +190,24 @@ public sealed class LedgerManager
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return Changes(reset, partitions, endOffsets, before);
         }
+
+        if (reset.ToOffset is { } set)
+        {
+            // A key without rows has no segment for the DELETE to claim, so a loader without the
+            // lease that inserted its first row meanwhile commits too (appends merge); the
+            // largest value would then win. Say so rather than report a reset that did not take.
+            Dictionary<(string, int), LedgerPartition> after = await ReadAsync(client, reset.Topic, cancellationToken).ConfigureAwait(false);
+            foreach (int partition in partitions)
+            {
+                if (after.GetValueOrDefault((reset.Topic, partition)) is { } now && now.NextOffset != set)
+                {
+                    throw new OperationRefusedException($"a loader moved {reset.Topic}[{partition}] to {now.NextOffset} while the reset ran (is a host still running?); stop every host and reset again", isUsageError: false);
+                }
+            }
+        }
+
+        return Changes(reset, partitions, endOffsets, before);
     }
 
     private static List<LedgerResetChange> Changes(LedgerReset reset, List<int> partitions, IReadOnlyDictionary<int, long> endOffsets, Dictionary<(string, int), LedgerPartition> before) =>
