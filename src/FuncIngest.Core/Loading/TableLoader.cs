@@ -247,7 +247,7 @@ public sealed class TableLoader
         }
     }
 
-    /// <summary>The ledger values any loader of this table in this process read last (hosts make a loader per pass).</summary>
+    /// <summary>The ledger values any loader of this table in this process read last (hosts make a new loader for every load run).</summary>
     private Dictionary<(string Topic, int Partition), long> LastNextOffsets() =>
         s_lastNext.Where(e => e.Key.Ledger == _options.LedgerTable && e.Key.Table == _staging.Table)
             .ToDictionary(e => (e.Key.Topic, e.Key.Partition), e => e.Value);
