@@ -54,6 +54,7 @@ internal static class CliApplication
         root.Subcommands.Add(DoctorCommand.Build());
         root.Subcommands.Add(QuarantineCommand.Build());
         root.Subcommands.Add(DeadLetterCommand.Build());
+        root.Subcommands.Add(LedgerCommand.Build());
         return root;
     }
 

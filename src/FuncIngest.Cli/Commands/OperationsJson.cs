@@ -32,9 +32,18 @@ internal sealed record DeadLetterRow(
     [property: JsonPropertyName("outcome"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Outcome,
     [property: JsonPropertyName("new_reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NewReason);
 
-/// <summary>Source-generated JSON for the quarantine and dead-letter commands.</summary>
+/// <summary>One row of <c>funcingest ledger list --json</c>.</summary>
+internal sealed record LedgerRow(
+    [property: JsonPropertyName("topic")] string Topic,
+    [property: JsonPropertyName("partition")] int Partition,
+    [property: JsonPropertyName("next_offset")] long NextOffset,
+    [property: JsonPropertyName("rows")] int Rows,
+    [property: JsonPropertyName("updated_at")] DateTime? UpdatedAt);
+
+/// <summary>Source-generated JSON for the quarantine, dead-letter and ledger commands.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(List<QuarantineRow>))]
 [JsonSerializable(typeof(List<ReleaseRow>))]
 [JsonSerializable(typeof(List<DeadLetterRow>))]
+[JsonSerializable(typeof(List<LedgerRow>))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;

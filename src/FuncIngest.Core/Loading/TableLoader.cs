@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -47,6 +48,10 @@ public sealed class TableLoader
 {
     /// <summary>After this many lines of one file are refused in one pass, the file is quarantined instead.</summary>
     public const int MaxRejectedLinesPerFile = 100;
+
+    // The last ledger values read, per ledger, table and partition, for the lag gauge while
+    // Databend cannot be read. Process-wide: hosts make a new loader for every load run.
+    private static readonly ConcurrentDictionary<(string Ledger, string Table, string Topic, int Partition), long> s_lastNext = new();
 
     private static readonly Regex s_badLine = new(@"at file '(?<file>[^']*)', line (?<line>\d+)", RegexOptions.CultureInvariant);
     private readonly Func<DatabendClient> _clientFactory;
@@ -154,7 +159,18 @@ public sealed class TableLoader
 
             List<PendingFile> batch = [.. pending.Take(_options.MaxFilesPerLoad)];
             result.MoreRemaining = pending.Count > batch.Count;
-            await LoadBatchAsync(batch, result, lease, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await LoadBatchAsync(batch, result, lease, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Databend down or refusing: the ledger cannot be read now, but the files are
+                // still staged, so the gauge shows them against the last ledger values seen.
+                RecordLag(pending, LastNextOffsets());
+                throw;
+            }
+
             await RecordLagAsync(pending, cancellationToken).ConfigureAwait(false);
         }
 
@@ -180,6 +196,11 @@ public sealed class TableLoader
             (string, int) key = (row.GetString(0), row.GetInt32(1));
             long value = row.GetInt64(2);
             next[key] = next.TryGetValue(key, out long seen) ? Math.Max(seen, value) : value;
+        }
+
+        foreach (((string topic, int partition), long value) in next)
+        {
+            s_lastNext[(_options.LedgerTable, _staging.Table, topic, partition)] = value;
         }
 
         return next;
@@ -208,17 +229,28 @@ public sealed class TableLoader
     }
 
     /// <summary>Updates the lag gauge: per partition, highest staged offset + 1 minus the ledger's next offset.</summary>
-    private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken)
-    {
-        Dictionary<(string Topic, int Partition), long> next = await ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
+    private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken) =>
+        RecordLag(pending, await ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// The lag gauge from a stage listing and ledger values. A partition with no ledger value
+    /// known counts from its lowest staged offset: loaded files are deleted after COMMIT, so
+    /// staged files are, but for a crash in between, not loaded yet.
+    /// </summary>
+    private void RecordLag(List<PendingFile> pending, Dictionary<(string Topic, int Partition), long> next)
+    {
         foreach (IGrouping<(string Topic, int Partition), PendingFile> partition in pending.GroupBy(p => (p.Name.Topic, p.Name.Partition)))
         {
             long stagedHigh = partition.Max(p => p.Name.LastOffset) + 1;
-            FuncIngestMetrics.LedgerLag[(_staging.Table, partition.Key.Topic, partition.Key.Partition)] =
-                Math.Max(0, stagedHigh - next.GetValueOrDefault(partition.Key, 0));
+            long loadedTo = next.TryGetValue(partition.Key, out long known) ? known : partition.Min(p => p.Name.FirstOffset);
+            FuncIngestMetrics.LedgerLag[(_staging.Table, partition.Key.Topic, partition.Key.Partition)] = Math.Max(0, stagedHigh - loadedTo);
         }
     }
+
+    /// <summary>The ledger values any loader of this table in this process read last (hosts make a new loader for every load run).</summary>
+    private Dictionary<(string Topic, int Partition), long> LastNextOffsets() =>
+        s_lastNext.Where(e => e.Key.Ledger == _options.LedgerTable && e.Key.Table == _staging.Table)
+            .ToDictionary(e => (e.Key.Topic, e.Key.Partition), e => e.Value);
 
     private async Task<List<PendingFile>> ListPendingAsync(List<string>? notStaged, CancellationToken cancellationToken)
     {

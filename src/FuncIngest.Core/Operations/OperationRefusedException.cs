@@ -3,7 +3,8 @@ namespace FuncIngest.Operations;
 /// <summary>
 /// An operator command (quarantine release, dead-letter replay) was refused before it changed
 /// anything: bad input (an unknown file, a partition with nothing to act on) or a state in which
-/// acting would be unsafe (the table's loader is running).
+/// acting would be unsafe (the table's loader is running). One exception: a ledger reset that
+/// committed and then found a key moved by a loader running without the lease says so with it.
 /// </summary>
 public sealed class OperationRefusedException : Exception
 {

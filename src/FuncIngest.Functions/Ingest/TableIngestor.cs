@@ -24,6 +24,7 @@ public sealed partial class TableIngestor(IngestPipeline pipeline, ILogger<Table
         LogStaged(logger, records.Length, target, staged.StagedRecords, staged.SkippedRecords, staged.DeadLetteredRecords, staged.Files.Count);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch of {Records} records for {Table}: {Staged} staged, {Skipped} already staged, {DeadLettered} dead-lettered, in {Files} files; load scheduled")]
+    // Staging events are 1xx; the Functions app takes 150-199, FuncIngest.Core 100-149 (docs/operations.md, Log lines).
+    [LoggerMessage(EventId = 150, Level = LogLevel.Information, Message = "Batch of {Records} records for {Table}: {Staged} staged, {Skipped} already staged, {DeadLettered} dead-lettered, in {Files} files; load scheduled")]
     private static partial void LogStaged(ILogger logger, int records, string table, int staged, int skipped, int deadLettered, int files);
 }

@@ -26,6 +26,7 @@ public sealed partial class SweepFunction(IngestPipeline pipeline, ILogger<Sweep
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Files} staged files of {Table} have waited since {Oldest}; scheduling a load")]
+    // Loading events are 2xx; the Functions app takes 250-299, FuncIngest.Core 200-249 (docs/operations.md, Log lines).
+    [LoggerMessage(EventId = 250, Level = LogLevel.Warning, Message = "{Files} staged files of {Table} have waited since {Oldest}; scheduling a load")]
     private static partial void LogStranded(ILogger logger, string table, int files, DateTimeOffset oldest);
 }

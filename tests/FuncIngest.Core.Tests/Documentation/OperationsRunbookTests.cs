@@ -49,6 +49,36 @@ public sealed partial class OperationsRunbookTests
         Assert.True(unknown.Length == 0, "docs/operations.md lists log lines src/ does not write (or with another level):\n" + string.Join('\n', unknown));
     }
 
+    [Fact]
+    public void Every_log_line_has_an_event_id_of_its_own()
+    {
+        var lines = AllLogLines().ToList();
+
+        Assert.True(lines.Count >= 20, $"Found only {lines.Count} [LoggerMessage]s in src/; the pattern no longer matches them.");
+        string[] withoutId = [.. lines.Where(l => l.Id is null).Select(l => $"\"{l.Message}\"")];
+        Assert.True(withoutId.Length == 0, "[LoggerMessage]s without an event id:\n" + string.Join('\n', withoutId));
+        string[] shared = [.. lines.GroupBy(l => l.Id).Where(g => g.Count() > 1).Select(g => $"{g.Key}: " + string.Join(" | ", g.Select(l => l.Message)))];
+        Assert.True(shared.Length == 0, "Event ids used by more than one [LoggerMessage]:\n" + string.Join('\n', shared));
+    }
+
+    [Fact]
+    public void Every_row_of_the_log_table_has_the_event_id_of_its_line()
+    {
+        var ids = AllLogLines().GroupBy(l => l.Message).ToDictionary(g => g.Key, g => g.First().Id);
+        var rows = LogRow().Matches(Section("## Log lines")).Select(m => (Event: m.Groups["event"].Value, Message: m.Groups["message"].Value)).ToList();
+
+        Assert.NotEmpty(rows);
+        string[] wrong = [.. rows.Where(r => !ids.TryGetValue(r.Message, out int? id) || id?.ToString(System.Globalization.CultureInfo.InvariantCulture) != r.Event)
+            .Select(r => $"{r.Event} \"{r.Message}\" (the code: {(ids.TryGetValue(r.Message, out int? id) ? id?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no id" : "no such line")})")];
+        Assert.True(wrong.Length == 0, "docs/operations.md gives log lines another event id than src/:\n" + string.Join('\n', wrong));
+    }
+
+    /// <summary>Every [LoggerMessage] in src/ with its event id (null when it sets none) and message.</summary>
+    private static IEnumerable<(int? Id, string Message)> AllLogLines() =>
+        AnyLoggerMessage().Matches(s_source.Value).Select(m => (
+            EventId().Match(m.Groups["args"].Value) is { Success: true } id ? int.Parse(id.Groups["id"].Value, System.Globalization.CultureInfo.InvariantCulture) : (int?)null,
+            m.Groups["message"].Value));
+
     /// <summary>The runbook from a "## " heading to the next one.</summary>
     private static string Section(string heading)
     {
@@ -73,6 +103,12 @@ public sealed partial class OperationsRunbookTests
     [GeneratedRegex(@"\[LoggerMessage\([^\]]*?(?:LogLevel\.(?<level>\w+))[^\]]*?""(?<message>(?:[^""\\]|\\.)*)""\)\]")]
     private static partial Regex LoggerMessage();
 
-    [GeneratedRegex(@"^\| [^|\n]* \| (?<level>Information|Warning|Error|Debug) \| `(?<message>[^`]*)` \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"\[LoggerMessage\((?<args>[^\]""]*?)(?:Message\s*=\s*)?""(?<message>(?:[^""\\]|\\.)*)""\)\]")]
+    private static partial Regex AnyLoggerMessage();
+
+    [GeneratedRegex(@"^\s*(?:EventId\s*=\s*)?(?<id>\d+)\s*,")]
+    private static partial Regex EventId();
+
+    [GeneratedRegex(@"^\| (?<event>[^|\n]*) \| (?<level>Information|Warning|Error|Debug) \| `(?<message>[^`]*)` \|", RegexOptions.Multiline)]
     private static partial Regex LogRow();
 }

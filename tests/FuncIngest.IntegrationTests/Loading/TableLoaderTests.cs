@@ -331,6 +331,69 @@ public sealed class TableLoaderTests(AzuriteFixture azurite)
         Assert.Equal(0, afterAll);
     }
 
+    [Fact]
+    public async Task While_every_load_fails_the_lag_gauge_counts_what_is_staged_against_the_last_ledger_values()
+    {
+        await using LoaderBed bed = await LoaderBed.StartAsync(azurite, Ct);
+        await bed.StageAsync("orders", 0, 0, 99, Ct);
+        await bed.NewLoader().LoadAllAsync(Ct);
+        Assert.Equal(0, ReadLags(bed.Table)[0]);
+
+        // Databend is down: every statement of every attempt is answered 503.
+        DatabendFault down = bed.Emulator.InjectFault(new DatabendFault(".", DatabendFaultKind.ServiceUnavailable) { Times = 100_000 });
+        await bed.StageAsync("orders", 0, 100, 149, Ct);
+        await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
+        Assert.Equal(50, ReadLags(bed.Table)[0]);
+
+        // More is staged while it stays down; partition 1's ledger was never read: it counts
+        // from its lowest staged offset.
+        await bed.StageAsync("orders", 0, 150, 199, Ct);
+        await bed.StageAsync("orders", 1, 20, 49, Ct);
+        await Assert.ThrowsAsync<DatabendException>(() => bed.NewLoader().LoadAllAsync(Ct));
+        Dictionary<int, long> failing = ReadLags(bed.Table);
+        Assert.Equal(100, failing[0]);
+        Assert.Equal(30, failing[1]);
+
+        // Back (one more statement fails, the transaction is retried): everything loads, lag 0.
+        down.Times = 1;
+        await bed.NewLoader().LoadAllAsync(Ct);
+        Dictionary<int, long> back = ReadLags(bed.Table);
+        Assert.Equal((0L, 0L), (back[0], back[1]));
+        Assert.Equal(LoaderBed.Expected((0, 0, 199), (1, 20, 49)), await bed.RowsAsync(Ct));
+    }
+
+    /// <summary>The lag gauge's values of a table, per partition.</summary>
+    private static Dictionary<int, long> ReadLags(string table)
+    {
+        var lags = new Dictionary<int, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "FuncIngest" && instrument.Name == "funcingest.loader.lag")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? seenTable = null;
+            int? partition = null;
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                seenTable = tag.Key == "table" ? (string?)tag.Value : seenTable;
+                partition = tag.Key == "partition" ? (int?)tag.Value : partition;
+            }
+
+            if (seenTable == table && partition is { } p)
+            {
+                lags[p] = value;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return lags;
+    }
+
     private static long ReadLag(string table)
     {
         long lag = -1;
