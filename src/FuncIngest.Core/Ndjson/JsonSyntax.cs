@@ -715,7 +715,12 @@ internal static class JsonSyntax
             Keys++;
             ulong bit = 1UL << (int)((print * 0x9E3779B97F4A7C15UL) >> 58);
             ref ulong seen = ref _seen[frame];
-            _maybeDuplicate[frame] |= (seen & bit) != 0;
+            if ((seen & bit) != 0)
+            {
+                // Rare for objects of distinct keys: only then are the keys compared on close.
+                _maybeDuplicate[frame] = true;
+            }
+
             seen |= bit;
         }
 
