@@ -116,6 +116,6 @@ internal static class DeadLetterCommand
     {
         FuncIngestSettings settings = CliApplication.LoadSettings(parse);
         settings.Validate(kafka: false, databend: true, stage: true);
-        return new DeadLetterManager(Clients.Databend(settings), Clients.Stage(settings), settings.Staging, settings.Loader);
+        return new DeadLetterManager(Clients.Databend(settings), Clients.Stage(settings), settings.Staging, settings.Loader, schemas: settings.CreateSchemaRegistry());
     }
 }

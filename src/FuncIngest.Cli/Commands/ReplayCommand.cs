@@ -71,7 +71,7 @@ internal static class ReplayCommand
             try
             {
                 IStageStore store = Clients.Stage(settings);
-                StageBatchResult staged = await new BatchStager(store, staging).StageAsync(records, cancellationToken);
+                StageBatchResult staged = await new BatchStager(store, staging, schemas: settings.CreateSchemaRegistry()).StageAsync(records, cancellationToken);
                 LoadResult loaded = await new TableLoader(Clients.Databend(settings), store, staging, loader).LoadAllAsync(cancellationToken);
                 output.WriteLine($"staged {staged.StagedRecords} (dead-lettered {staged.DeadLetteredRecords}, already staged {staged.SkippedRecords}); loaded {loaded.RowsLoaded} rows; skipped {loaded.Skipped.Count} files the ledger holds");
             }
