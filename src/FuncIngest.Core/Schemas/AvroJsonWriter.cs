@@ -118,11 +118,6 @@ internal ref struct AvroJsonWriter
             case AvroKind.Decimal:
                 WriteDecimal(node.Size > 0 ? Take(node.Size) : Take(ReadLength()), node.Scale);
                 break;
-            case AvroKind.UuidFixed:
-                Span<byte> uuid = stackalloc byte[36];
-                new Guid(Take(16), bigEndian: true).TryFormat(uuid, out _, "D");
-                _writer.WriteStringValue(uuid);
-                break;
             case AvroKind.Date:
                 WriteDate(ReadInt());
                 break;

@@ -18,7 +18,6 @@ internal enum AvroKind
     Union,
     Fixed,
     Decimal,
-    UuidFixed,
     Date,
     TimeMillis,
     TimeMicros,

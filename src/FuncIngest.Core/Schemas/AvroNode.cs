@@ -89,6 +89,7 @@ internal sealed class AvroNode
     }
 
     /// <summary>
+    /// (Apache.Avro refuses <c>uuid</c> on <c>fixed</c> when parsing, so a uuid is always a string here.)
     /// A logical type the rules of docs/schema-registry.md know, on the base type the Avro
     /// specification gives it; any other logical type (or a known one on another base type) is
     /// read and written as its base type, as the specification says readers must do.
@@ -100,7 +101,6 @@ internal sealed class AvroNode
         AvroKind? kind = (logical.LogicalTypeName, baseKind) switch
         {
             ("decimal", AvroKind.Bytes or AvroKind.Fixed) => AvroKind.Decimal,
-            ("uuid", AvroKind.Fixed) when baseNode.Size == 16 => AvroKind.UuidFixed,
             ("date", AvroKind.Int) => AvroKind.Date,
             ("time-millis", AvroKind.Int) => AvroKind.TimeMillis,
             ("time-micros", AvroKind.Long) => AvroKind.TimeMicros,

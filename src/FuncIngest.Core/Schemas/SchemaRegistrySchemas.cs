@@ -149,7 +149,7 @@ public sealed class SchemaRegistrySchemas : IDisposable
                 {
                     return new WireSchema(id, SchemaKind.Avro, AvroNode.Parse(schema.SchemaString), null);
                 }
-                catch (Avro.AvroException e)
+                catch (Exception e) when (e is Avro.AvroException or FormatException or OverflowException)
                 {
                     return new WireSchema(id, SchemaKind.Avro, null, $"Avro schema {id} does not parse: {e.Message}");
                 }
