@@ -29,20 +29,22 @@ public sealed class SchemaRegistryTests(KafkaFixture kafka, AzuriteFixture azuri
     {
         await using TestSchemaRegistry registry = await TestSchemaRegistry.StartAsync();
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: true);
-        List<byte[]> values = await SerializeAsync(registry, bed.Topic, 20);
-        await kafka.ProduceAsync(bed.Topic, 1, values.Count, i => values[i], Ct);
+        // Odd offsets Avro, even ones plain JSON: the JSON records load and carry the ledger past the Avro ones.
+        List<byte[]> avro = await SerializeAsync(registry, bed.Topic, 21);
+        byte[] Value(int i) => i % 2 == 1 ? avro[i] : System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{i}}}");
+        await kafka.ProduceAsync(bed.Topic, 1, 21, Value, Ct);
         Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
         Assert.True((await bed.CliAsync(Ct, "run", "--exit-when-idle", "2")).Exit == 0);
         (_, string list) = await bed.CliAsync(Ct, "deadletter", "list", "--json");
-        Assert.Equal(20, JsonNode.Parse(list)!.AsArray().Count);
-        Assert.Equal((0L, 0L), await OperationsTests.RawRowsAsync(bed));
+        Assert.Equal(10, JsonNode.Parse(list)!.AsArray().Count);
+        Assert.Equal((11L, 11L), await OperationsTests.RawRowsAsync(bed));
 
         (int replayExit, string replay) = await bed.CliAsync(Ct, "deadletter", "replay",
-            "--set", "FuncIngest:Staging:Encoding:ValueFormat=Avro", "--set", $"SchemaRegistryUrl={registry.Url}");
+            "--set", "FuncIngest:Staging:Encoding:ValueFormat=Auto", "--set", $"SchemaRegistryUrl={registry.Url}");
 
         Assert.True(replayExit == 0, replay);
-        Assert.Contains("loaded 20", replay, StringComparison.Ordinal);
-        Assert.Equal((20L, 20L), await OperationsTests.RawRowsAsync(bed));
+        Assert.Contains("loaded 10", replay, StringComparison.Ordinal);
+        Assert.Equal((21L, 21L), await OperationsTests.RawRowsAsync(bed));
         using var client = new DatabendClient(bed.Databend.Dsn);
         DatabendResult rows = await client.ExecuteAsync($"SELECT raw_data, record_metadata FROM {bed.Table} ORDER BY koffset", Ct);
         JsonNode first = JsonNode.Parse(rows.Rows[3].GetString(0))!;
