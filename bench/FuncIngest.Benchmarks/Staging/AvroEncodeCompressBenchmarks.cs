@@ -111,6 +111,15 @@ public class AvroEncodeCompressBenchmarks
         return counter.Length;
     }
 
+    [Benchmark(Description = "JSON values: encoder, no compression")]
+    public async Task<long> JsonEncodeOnly()
+    {
+        var counter = new CountingStream();
+        using var lineEncoder = new NdjsonRecordEncoder(new EncodingOptions(), s_addTime);
+        await new ChunkEncoder(lineEncoder).EncodeAsync(_json, 0, _json.Count, counter, CancellationToken.None);
+        return counter.Length;
+    }
+
     [Benchmark(Description = "Avro values: decode + encoder, no compression")]
     public async Task<long> AvroEncodeOnly()
     {

@@ -326,6 +326,12 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         }
         else if (schema.Kind == SchemaKind.Protobuf)
         {
+            if (_options.StrictJson)
+            {
+                detail = $"the value's schema {schema.Id} is Protobuf, which FuncIngest does not decode (docs/schema-registry.md, \"Protobuf\"); StrictJson keeps only JSON";
+                return RejectReason.FormatMismatch;
+            }
+
             // Not decoded (docs/schema-registry.md, "Protobuf"): kept as today, the exact bytes in base64.
             json = value;
             shape = ValueShape.Binary;

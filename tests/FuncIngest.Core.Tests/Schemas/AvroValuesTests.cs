@@ -181,6 +181,28 @@ public sealed class AvroValuesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Protobuf_values_are_not_decoded_raw_mode_keeps_their_exact_bytes_and_transform_mode_dead_letters_them()
+    {
+        int id = _registry.Register("events-value", "syntax = \"proto3\"; message M { int32 a = 1; }", "PROTOBUF");
+        byte[] value = [0, .. BigEndian(id), 0, 0x08, 0x96, 0x01];
+
+        (RejectReason rawReason, string raw, _) = await EncodeAsync(new EncodingOptions { ValueFormat = PayloadFormat.Auto }, Record(value));
+        (RejectReason strict, _, string? strictDetail) = await EncodeAsync(new EncodingOptions { ValueFormat = PayloadFormat.Auto, StrictJson = true }, Record(value));
+        (RejectReason transform, _, string? detail) = await EncodeAsync(new EncodingOptions { ValueFormat = PayloadFormat.Auto, Mode = RecordMode.Transform }, Record(value));
+
+        Assert.Equal(RejectReason.None, rawReason);
+        JsonNode row = JsonNode.Parse(raw)!;
+        Assert.Equal(Convert.ToBase64String(value), (string?)row["raw_data"]);
+        Assert.Equal("base64", (string?)row["record_metadata"]!["value_encoding"]);
+        Assert.Equal("protobuf", (string?)row["record_metadata"]!["value_format"]);
+        Assert.Equal(id, (int)row["record_metadata"]!["schema_id"]!);
+        Assert.Equal(RejectReason.FormatMismatch, strict);
+        Assert.Contains("Protobuf", strictDetail, StringComparison.Ordinal);
+        Assert.Equal(RejectReason.FormatMismatch, transform);
+        Assert.Contains("Protobuf", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_registry_answering_5xx_fails_the_batch_after_the_clients_retries_and_is_asked_again_later()
     {
         byte[] value = await SerializeOrderAsync();
