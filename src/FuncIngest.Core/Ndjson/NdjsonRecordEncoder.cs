@@ -436,7 +436,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return RejectReason.FormatMismatch;
         }
 
-        if (Schemas is null || !Schemas.TryGet(id, out schema) || schema is null)
+        if (!(Schemas ?? SchemaSet.Empty).TryGet(id, out schema) || schema is null)
         {
             detail = $"the {part}'s schema id {id} is not in the Schema Registry";
             return RejectReason.UnknownSchemaId;

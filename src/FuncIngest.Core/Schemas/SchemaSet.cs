@@ -8,8 +8,12 @@ internal sealed class SchemaSet(IReadOnlyDictionary<int, WireSchema?> schemas)
 {
     public static SchemaSet Empty { get; } = new(new Dictionary<int, WireSchema?>());
 
-    /// <summary>False when the id was not resolved (a caller bug) or the registry does not know it.</summary>
-    public bool TryGet(int id, out WireSchema? schema) => schemas.TryGetValue(id, out schema) && schema is not null;
+    /// <summary>False when the registry does not know the id.</summary>
+    /// <exception cref="InvalidOperationException">The id was not resolved before encoding (a bug): never a dead letter.</exception>
+    public bool TryGet(int id, out WireSchema? schema) =>
+        schemas.TryGetValue(id, out schema)
+            ? schema is not null
+            : throw new InvalidOperationException($"Schema id {id} was not resolved before encoding; the batch fails rather than dead-letter its records.");
 
     public int Count => schemas.Count;
 }
