@@ -336,7 +336,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             json = value;
             shape = ValueShape.Binary;
         }
-        else if (!TryClassifyDecoded(json, schema, out shape, out detail))
+        else if (!TryClassifyDecoded(json, schema, out shape, out _, out detail))
         {
             return RejectReason.UndecodableValue;
         }
@@ -375,7 +375,7 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return RejectReason.FormatMismatch;
         }
 
-        if (!TryClassifyDecoded(json, schema, out ValueShape shape, out detail))
+        if (!TryClassifyDecoded(json, schema, out ValueShape shape, out JsonTokenType first, out detail))
         {
             return RejectReason.UndecodableValue;
         }
@@ -385,7 +385,6 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return Reject(shape, out detail);
         }
 
-        _ = Classify(json, _options.MaxJsonDepth, out JsonTokenType first);
         if (first != JsonTokenType.StartObject)
         {
             detail = $"transform mode needs an object (an Avro record or a JSON object); the decoded value is a JSON {Describe(first)}";
@@ -402,10 +401,29 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     /// always JSON (a duplicate map key can still make it one Databend changes); a JSON Schema
     /// payload that is not JSON text at all does not decode.
     /// </summary>
-    private bool TryClassifyDecoded(ReadOnlySpan<byte> json, WireSchema schema, out ValueShape shape, out string? detail)
+    private bool TryClassifyDecoded(ReadOnlySpan<byte> json, WireSchema schema, out ValueShape shape, out JsonTokenType first, out string? detail)
     {
         detail = null;
-        shape = Classify(json, _options.MaxJsonDepth, out _);
+        if (schema.Avro is { ContainsMap: false } avro)
+        {
+            // Nothing in it for JsonSyntax to find (AvroNode.ContainsMap): skip the second scan.
+            shape = ValueShape.Json;
+            first = avro.Kind switch
+            {
+                AvroKind.Record or AvroKind.Duration => JsonTokenType.StartObject,
+                AvroKind.Array => JsonTokenType.StartArray,
+                _ => JsonTokenType.None,
+            };
+            if (first == JsonTokenType.None)
+            {
+                // A union or scalar at the top: its JSON token is known only from the bytes.
+                _ = Classify(json, _options.MaxJsonDepth, out first);
+            }
+
+            return true;
+        }
+
+        shape = Classify(json, _options.MaxJsonDepth, out first);
         if (schema.Kind == SchemaKind.Json && shape is ValueShape.Empty or ValueShape.Binary or ValueShape.Text)
         {
             detail = $"the value has JSON Schema id {schema.Id} but its payload is {(shape == ValueShape.Empty ? "empty" : shape == ValueShape.Binary ? "not UTF-8" : "not valid JSON")}";

@@ -28,9 +28,25 @@ internal sealed class AvroNode
     /// <summary>The decimal's scale.</summary>
     public int Scale { get; private set; }
 
+    /// <summary>
+    /// True when a map is reachable from this node. Only a map can make decoded Avro JSON that
+    /// Databend would change (a key written twice; a key that is serde_json's private token):
+    /// record field names are Avro names (<c>[A-Za-z_][A-Za-z0-9_]*</c>), strings are checked
+    /// UTF-8, numbers are 64-bit integers or finite doubles, and depth is limited while decoding.
+    /// </summary>
+    public bool ContainsMap { get; private set; }
+
     /// <summary>Parses the registry's schema text and compiles it.</summary>
     /// <exception cref="SchemaParseException">The text is not an Avro schema Apache.Avro accepts.</exception>
-    public static AvroNode Parse(string schemaText) => Compile(Schema.Parse(schemaText), new Dictionary<Schema, AvroNode>(ReferenceEqualityComparer.Instance));
+    public static AvroNode Parse(string schemaText)
+    {
+        AvroNode root = Compile(Schema.Parse(schemaText), new Dictionary<Schema, AvroNode>(ReferenceEqualityComparer.Instance));
+        root.ContainsMap = HasMap(root, new HashSet<AvroNode>(ReferenceEqualityComparer.Instance));
+        return root;
+    }
+
+    private static bool HasMap(AvroNode node, HashSet<AvroNode> seen) =>
+        seen.Add(node) && (node.Kind == AvroKind.Map || node.Children.Any(child => HasMap(child, seen)));
 
     private static AvroNode Compile(Schema schema, Dictionary<Schema, AvroNode> named)
     {

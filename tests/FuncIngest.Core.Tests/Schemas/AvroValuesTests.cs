@@ -203,6 +203,23 @@ public sealed class AvroValuesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_map_written_with_a_key_twice_follows_the_json_rules_for_duplicate_keys()
+    {
+        int id = _registry.Register("maps-value", """{"type":"record","name":"R","fields":[{"name":"m","type":{"type":"map","values":"long"}}]}""");
+        // One block of two entries, both keyed "a" (zig-zag: 2 -> 0x04, length 1 -> 0x02), then the end block.
+        byte[] value = [0, .. BigEndian(id), 0x04, 0x02, (byte)'a', 0x02, 0x02, (byte)'a', 0x04, 0x00];
+
+        (RejectReason rawReason, string raw, _) = await EncodeAsync(new EncodingOptions { ValueFormat = PayloadFormat.Avro }, Record(value));
+        (RejectReason transform, _, _) = await EncodeAsync(new EncodingOptions { ValueFormat = PayloadFormat.Avro, Mode = RecordMode.Transform }, Record(value));
+
+        Assert.Equal(RejectReason.None, rawReason);
+        JsonNode row = JsonNode.Parse(raw)!;
+        Assert.Equal("duplicate_key", (string?)row["record_metadata"]!["value_as_text"]);
+        Assert.Equal("""{"m":{"a":1,"a":2}}""", (string?)row["raw_data"]);
+        Assert.Equal(RejectReason.DuplicateKey, transform);
+    }
+
+    [Fact]
     public async Task A_registry_answering_5xx_fails_the_batch_after_the_clients_retries_and_is_asked_again_later()
     {
         byte[] value = await SerializeOrderAsync();
