@@ -122,7 +122,7 @@ internal static class DeadLetterCommand
     {
         FuncIngestSettings settings = CliApplication.LoadSettings(parse);
         settings.Validate(kafka: false, databend: true, stage: true);
-        return new DeadLetterManager(Clients.Databend(settings), Clients.Stage(settings), settings.Staging, settings.Loader);
+        return new DeadLetterManager(Clients.Databend(settings), Clients.Stage(settings), settings.Staging, settings.Loader, schemas: settings.CreateSchemaRegistry());
     }
 
     /// <summary>The bars of <c>deadletter replay</c> on a terminal, one per step, moved synchronously (Progress&lt;T&gt; would post them out of order).</summary>

@@ -69,9 +69,29 @@ internal static class DoctorCommand
             }
 
             Report("Databend", await CheckDatabendAsync(settings, cancellationToken));
+            if (!string.IsNullOrWhiteSpace(settings.SchemaRegistryUrl))
+            {
+                Report($"Schema Registry {settings.SchemaRegistryUrl}", await CheckSchemaRegistryAsync(settings, cancellationToken));
+            }
+
             return problems == 0 ? ExitCodes.Ok : ExitCodes.ProblemFound;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>Lists the registry's subjects: reachable, and the credentials (if any) accepted.</summary>
+    private static async Task<string?> CheckSchemaRegistryAsync(FuncIngestSettings settings, CancellationToken cancellationToken)
+    {
+        using FuncIngest.Schemas.SchemaRegistrySchemas registry = FuncIngest.Schemas.SchemaRegistrySchemas.Create(settings.SchemaRegistryUrl!, settings.SchemaRegistryKey, settings.SchemaRegistrySecret, requestTimeoutMs: 10_000, maxRetries: 1);
+        try
+        {
+            await registry.CheckAsync(cancellationToken);
+            return null;
+        }
+        catch (FuncIngest.Schemas.SchemaRegistryUnavailableException e)
+        {
+            return $"{e.Message}; check SchemaRegistryUrl{(string.IsNullOrEmpty(settings.SchemaRegistryKey) ? string.Empty : ", SchemaRegistryKey and SchemaRegistrySecret")}";
+        }
     }
 
     private static string? CheckKafka(FuncIngestSettings settings, ILoggerFactory logs)

@@ -95,7 +95,7 @@ internal static class ReplayCommand
         {
             IStageStore store = Clients.Stage(settings);
             steps?.Start(Step.Stage);
-            StageBatchResult staged = await new BatchStager(store, staging).StageAsync(records, cancellationToken);
+            StageBatchResult staged = await new BatchStager(store, staging, schemas: settings.CreateSchemaRegistry()).StageAsync(records, cancellationToken);
             steps?.Start(Step.Load);
             LoadResult loaded = await new TableLoader(Clients.Databend(settings), store, staging, loader).LoadAllAsync(cancellationToken);
             steps?.Done();

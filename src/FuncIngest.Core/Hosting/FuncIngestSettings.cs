@@ -52,6 +52,19 @@ public sealed class FuncIngestSettings
     /// </summary>
     public int? KafkaSessionTimeoutMs { get; set; }
 
+    /// <summary>
+    /// <c>SchemaRegistryUrl</c>: the Confluent Schema Registry (<c>https://host[:port]</c>, several
+    /// comma-separated), needed when <c>FuncIngest:Staging:Encoding:ValueFormat</c> or
+    /// <c>KeyFormat</c> is Avro, JsonSchema or Auto (docs/schema-registry.md).
+    /// </summary>
+    public string? SchemaRegistryUrl { get; set; }
+
+    /// <summary><c>SchemaRegistryKey</c>: the basic-auth user (Confluent Cloud: the Schema Registry API key); empty for none.</summary>
+    public string? SchemaRegistryKey { get; set; }
+
+    /// <summary><c>SchemaRegistrySecret</c>: the basic-auth password (Confluent Cloud: the API secret).</summary>
+    public string? SchemaRegistrySecret { get; set; }
+
     /// <summary><c>DatabendDsn</c>: <c>databend://user:password@host:port/db?...</c>.</summary>
     public string? DatabendDsn { get; set; }
 
@@ -129,6 +142,9 @@ public sealed class FuncIngestSettings
             KafkaUsername = configuration["KafkaUsername"],
             KafkaPassword = configuration["KafkaPassword"],
             DatabendDsn = configuration["DatabendDsn"],
+            SchemaRegistryUrl = configuration["SchemaRegistryUrl"],
+            SchemaRegistryKey = configuration["SchemaRegistryKey"],
+            SchemaRegistrySecret = configuration["SchemaRegistrySecret"],
             StageConnectionString = configuration["StageConnectionString"],
             FuncIngestTaskHub = configuration[TaskHubSetting],
             FuncIngestSweepSchedule = configuration[SweepScheduleSetting],
@@ -174,6 +190,7 @@ public sealed class FuncIngestSettings
         Staging.Validate();
         Loader.Validate();
         ValidateTables();
+        ValidateSchemaRegistry();
         if (kafka)
         {
             Require(nameof(KafkaBrokerList), KafkaBrokerList, "the Kafka bootstrap servers, host:port[,host:port]");
@@ -246,6 +263,46 @@ public sealed class FuncIngestSettings
             }
         }
     }
+
+    /// <summary>A registry URL when a format needs one, absolute http(s) URLs, and a secret with a key.</summary>
+    private void ValidateSchemaRegistry()
+    {
+        if (Staging.Encoding.UsesSchemaRegistry)
+        {
+            Require(nameof(SchemaRegistryUrl), SchemaRegistryUrl,
+                $"the Confluent Schema Registry URL, because {StagingOptions.Section}:Encoding:ValueFormat is {Staging.Encoding.ValueFormat} and KeyFormat {Staging.Encoding.KeyFormat}");
+        }
+
+        if (string.IsNullOrWhiteSpace(SchemaRegistryUrl))
+        {
+            return;
+        }
+
+        foreach (string url in SchemaRegistryUrls())
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.UserInfo.Length > 0)
+            {
+                throw new FuncIngestConfigurationException(nameof(SchemaRegistryUrl),
+                    $"'{(Uri.TryCreate(url, UriKind.Absolute, out Uri? shown) && shown.UserInfo.Length > 0 ? "(a URL with credentials)" : url)}' is not an http(s) URL without credentials; put the API key and secret in SchemaRegistryKey and SchemaRegistrySecret.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(SchemaRegistryKey) != string.IsNullOrEmpty(SchemaRegistrySecret))
+        {
+            throw new FuncIngestConfigurationException(string.IsNullOrEmpty(SchemaRegistryKey) ? nameof(SchemaRegistryKey) : nameof(SchemaRegistrySecret),
+                "is required with the other: basic auth takes both the key (user) and the secret (password).");
+        }
+    }
+
+    private string[] SchemaRegistryUrls() =>
+        (SchemaRegistryUrl ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// The Schema Registry client <see cref="SchemaRegistryUrl"/> names (with basic auth when
+    /// <see cref="SchemaRegistryKey"/> is set), or null when it is not set.
+    /// </summary>
+    public Schemas.SchemaRegistrySchemas? CreateSchemaRegistry() =>
+        string.IsNullOrWhiteSpace(SchemaRegistryUrl) ? null : Schemas.SchemaRegistrySchemas.Create(string.Join(',', SchemaRegistryUrls()), SchemaRegistryKey, SchemaRegistrySecret);
 
     /// <summary>Azure's container naming rule: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.</summary>
     private void ValidateStageContainer()
@@ -411,6 +468,14 @@ public sealed class FuncIngestSettings
             if (http && !string.Equals(Get("UseDevelopmentStorage"), "true", StringComparison.OrdinalIgnoreCase) && !IsLoopbackHost(host))
             {
                 warnings.Add($"the stage account {host} is reached over http (StageConnectionString); use https");
+            }
+        }
+
+        foreach (string registry in SchemaRegistryUrls())
+        {
+            if (Uri.TryCreate(registry, UriKind.Absolute, out Uri? registryUri) && registryUri.Scheme == Uri.UriSchemeHttp && !IsLoopbackHost(registryUri.Host))
+            {
+                warnings.Add($"the Schema Registry at {registryUri.Host} is reached over http (SchemaRegistryUrl){(string.IsNullOrEmpty(SchemaRegistryKey) ? string.Empty : ", so its API key and secret cross the network in the clear")}; use https");
             }
         }
 

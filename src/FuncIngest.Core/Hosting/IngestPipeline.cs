@@ -22,10 +22,17 @@ public sealed class IngestPipeline
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, BatchStager> _stagers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _ensured = new(StringComparer.Ordinal);
+    private readonly Schemas.SchemaRegistrySchemas? _schemas;
     private volatile bool _stageEnsured;
 
     /// <summary>Creates the pipeline over validated settings.</summary>
-    public IngestPipeline(FuncIngestSettings settings, IStageStore store, Func<DatabendClient> clients, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    /// <param name="settings">The settings.</param>
+    /// <param name="store">The stage.</param>
+    /// <param name="clients">Makes Databend sessions.</param>
+    /// <param name="loggerFactory">Logs.</param>
+    /// <param name="timeProvider">Clock.</param>
+    /// <param name="schemas">The Schema Registry; default: the one <see cref="FuncIngestSettings.SchemaRegistryUrl"/> names, if any.</param>
+    public IngestPipeline(FuncIngestSettings settings, IStageStore store, Func<DatabendClient> clients, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, Schemas.SchemaRegistrySchemas? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(store);
@@ -38,6 +45,7 @@ public sealed class IngestPipeline
         _clients = clients;
         _loggers = loggerFactory ?? NullLoggerFactory.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _schemas = schemas ?? settings.CreateSchemaRegistry();
     }
 
     /// <summary>The settings.</summary>
@@ -135,7 +143,7 @@ public sealed class IngestPipeline
     }
 
     private BatchStager Stager(string table) =>
-        _stagers.GetOrAdd(table, t => new BatchStager(_store, Staging(t), _loggers.CreateLogger<BatchStager>(), _time));
+        _stagers.GetOrAdd(table, t => new BatchStager(_store, Staging(t), _loggers.CreateLogger<BatchStager>(), _time, _schemas));
 
     private StagingOptions Staging(string table)
     {

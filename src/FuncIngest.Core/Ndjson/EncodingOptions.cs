@@ -21,6 +21,19 @@ public sealed class EncodingOptions
     public int MaxJsonDepth { get; set; } = 64;
 
     /// <summary>
+    /// How record values are encoded: <see cref="PayloadFormat.Json"/> (default), Avro or JSON
+    /// Schema through Confluent Schema Registry, or <see cref="PayloadFormat.Auto"/>. Anything but
+    /// Json needs <c>SchemaRegistryUrl</c>.
+    /// </summary>
+    public PayloadFormat ValueFormat { get; set; } = PayloadFormat.Json;
+
+    /// <summary>How record keys are encoded; as <see cref="ValueFormat"/>, separately. Read in raw mode only (transform mode ignores keys).</summary>
+    public PayloadFormat KeyFormat { get; set; } = PayloadFormat.Json;
+
+    /// <summary>True when values or keys may carry Schema Registry ids, so the stager needs a registry.</summary>
+    public bool UsesSchemaRegistry => ValueFormat != PayloadFormat.Json || (KeyFormat != PayloadFormat.Json && Mode == RecordMode.Raw);
+
+    /// <summary>
     /// The largest <see cref="MaxJsonDepth"/>: 126. Databend parses each NDJSON line with
     /// serde_json, whose recursion limit fails the 128th nested container of a line
     /// (serde_json src/de.rs: <c>remaining_depth: 128</c>, <c>check_recursion!</c>; Databend's
@@ -38,6 +51,16 @@ public sealed class EncodingOptions
         if (!Enum.IsDefined(Mode))
         {
             throw new FuncIngestConfigurationException($"{section}:Mode", $"'{Mode}' is not Raw or Transform.");
+        }
+
+        if (!Enum.IsDefined(ValueFormat))
+        {
+            throw new FuncIngestConfigurationException($"{section}:ValueFormat", $"'{ValueFormat}' is not Json, Avro, JsonSchema or Auto.");
+        }
+
+        if (!Enum.IsDefined(KeyFormat))
+        {
+            throw new FuncIngestConfigurationException($"{section}:KeyFormat", $"'{KeyFormat}' is not Json, Avro, JsonSchema or Auto.");
         }
 
         if (MaxRecordBytes < 1)

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using FuncIngest.Internal;
 using FuncIngest.Records;
+using FuncIngest.Schemas;
 
 namespace FuncIngest.Ndjson;
 
@@ -48,6 +49,11 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     private readonly EncodingOptions _options;
     private readonly byte[] _addTimeThroughRawData;
     private readonly Utf8JsonWriter _writer = new(new ArrayBufferWriter<byte>(1), s_writerOptions);
+
+    // Decoded Schema Registry values and keys, rewritten per record.
+    private readonly ArrayBufferWriter<byte> _valueScratch = new(256);
+    private readonly ArrayBufferWriter<byte> _keyScratch = new(64);
+    private readonly ArrayBufferWriter<byte> _markerScratch = new(64);
     private string? _currentTopic;
     private byte[] _topicJson = [];
 
@@ -76,7 +82,33 @@ internal sealed class NdjsonRecordEncoder : IDisposable
             return RejectReason.TooLarge;
         }
 
+        if (_options.UsesSchemaRegistry)
+        {
+            return _options.Mode == RecordMode.Raw ? EncodeRawWithSchemas(record, output, out detail) : EncodeTransformWithSchemas(record, output, out detail);
+        }
+
         return _options.Mode == RecordMode.Raw ? EncodeRaw(record, output, ref detail) : EncodeTransform(record, output, ref detail);
+    }
+
+    /// <summary>
+    /// The schemas of the ids the records about to be encoded carry, resolved (async) by the
+    /// caller before encoding (<see cref="SchemaRegistrySchemas.ResolveAsync"/>); an id missing
+    /// here is an unknown schema id. Needed when <see cref="EncodingOptions.UsesSchemaRegistry"/>.
+    /// </summary>
+    internal SchemaSet? Schemas { get; set; }
+
+    /// <summary>The schema ids a record carries that this encoder will look up: its value's, and in raw mode its key's.</summary>
+    internal static void CollectSchemaIds(EncodingOptions options, IngestRecord record, ICollection<int> ids)
+    {
+        if (options.ValueFormat != PayloadFormat.Json && record.Value is { } value && WireFormat.TryReadHeader(value.Span, out int valueId))
+        {
+            ids.Add(valueId);
+        }
+
+        if (options.KeyFormat != PayloadFormat.Json && options.Mode == RecordMode.Raw && record.Key is { } key && WireFormat.TryReadHeader(key.Span, out int keyId))
+        {
+            ids.Add(keyId);
+        }
     }
 
     /// <summary>Appends a dead-letter line: the record's coordinates, the reason, and key, value and headers in base64.</summary>
@@ -121,6 +153,16 @@ internal sealed class NdjsonRecordEncoder : IDisposable
     {
         ReadOnlySpan<byte> value = record.Value is { } v ? v.Span : default;
         ValueShape shape = record.IsTombstone ? ValueShape.Null : Classify(value, _options.MaxJsonDepth, out _);
+        return EncodeRaw(record, value, shape, keyJson: default, markers: default, output, ref detail);
+    }
+
+    /// <summary>
+    /// A raw line. <paramref name="keyJson"/>, when not empty, is the decoded key (JSON) written in
+    /// place of the key's text; <paramref name="markers"/> are further record_metadata members
+    /// (the schema ids and formats), each starting with a comma.
+    /// </summary>
+    private RejectReason EncodeRaw(IngestRecord record, ReadOnlySpan<byte> value, ValueShape shape, ReadOnlySpan<byte> keyJson, ReadOnlySpan<byte> markers, IBufferWriter<byte> output, ref string? detail)
+    {
         if (_options.StrictJson && shape is not (ValueShape.Json or ValueShape.Null))
         {
             return Reject(shape, out detail);
@@ -152,7 +194,14 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         n = Put(span, n, ",\"key\":"u8);
         output.Advance(n);
 
-        WriteTextOrBase64(output, record.Key, ",\"key_encoding\":\"base64\""u8);
+        if (keyJson.IsEmpty)
+        {
+            WriteTextOrBase64(output, record.Key, ",\"key_encoding\":\"base64\""u8);
+        }
+        else
+        {
+            Append(output, keyJson);
+        }
 
         span = output.GetSpan(MaxTailBytes);
         n = 0;
@@ -170,6 +219,11 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         n = Put(span, n, s_shapeMarkers[(int)shape]);
 
         output.Advance(n);
+        if (!markers.IsEmpty)
+        {
+            Append(output, markers);
+        }
+
         if (record.Headers.Count > 0)
         {
             Append(output, ",\"headers\":"u8);
@@ -224,6 +278,255 @@ internal sealed class NdjsonRecordEncoder : IDisposable
         Append(output, "\n"u8);
         return RejectReason.None;
     }
+
+    private RejectReason EncodeRawWithSchemas(IngestRecord record, IBufferWriter<byte> output, out string? detail)
+    {
+        detail = null;
+        _markerScratch.ResetWrittenCount();
+        ReadOnlySpan<byte> keyJson = default;
+        if (_options.KeyFormat != PayloadFormat.Json && record.Key is { } key)
+        {
+            RejectReason keyReason = Decode(key.Span, _options.KeyFormat, _keyScratch, "key", out ReadOnlySpan<byte> decodedKey, out WireSchema? keySchema, out detail);
+            if (keyReason != RejectReason.None)
+            {
+                return keyReason;
+            }
+
+            if (keySchema is not null)
+            {
+                // A Protobuf key stays as today's text or base64; a decoded one is JSON, as text
+                // when Databend would not keep it unchanged.
+                if (keySchema.Kind != SchemaKind.Protobuf)
+                {
+                    keyJson = Classify(decodedKey, _options.MaxJsonDepth, out _) == ValueShape.Json ? decodedKey : QuoteKey(decodedKey);
+                }
+
+                AppendMarkers(",\"key_schema_id\":"u8, keySchema, ",\"key_format\":"u8);
+            }
+        }
+
+        if (record.IsTombstone || _options.ValueFormat == PayloadFormat.Json)
+        {
+            ReadOnlySpan<byte> plain = record.Value is { } v ? v.Span : default;
+            return EncodeRaw(record, plain, record.IsTombstone ? ValueShape.Null : Classify(plain, _options.MaxJsonDepth, out _), keyJson, _markerScratch.WrittenSpan, output, ref detail);
+        }
+
+        ReadOnlySpan<byte> value = record.Value!.Value.Span;
+        RejectReason reason = Decode(value, _options.ValueFormat, _valueScratch, "value", out ReadOnlySpan<byte> json, out WireSchema? schema, out detail);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        ValueShape shape;
+        if (schema is null)
+        {
+            json = value;
+            shape = Classify(value, _options.MaxJsonDepth, out _);
+        }
+        else if (schema.Kind == SchemaKind.Protobuf)
+        {
+            if (_options.StrictJson)
+            {
+                detail = $"the value's schema {schema.Id} is Protobuf, which FuncIngest does not decode (docs/schema-registry.md, \"Protobuf\"); StrictJson keeps only JSON";
+                return RejectReason.FormatMismatch;
+            }
+
+            // Not decoded (docs/schema-registry.md, "Protobuf"): kept as today, the exact bytes in base64.
+            json = value;
+            shape = ValueShape.Binary;
+        }
+        else if (!TryClassifyDecoded(json, schema, out shape, out _, out detail))
+        {
+            return RejectReason.UndecodableValue;
+        }
+
+        if (schema is not null)
+        {
+            AppendMarkers(",\"schema_id\":"u8, schema, ",\"value_format\":"u8);
+        }
+
+        return EncodeRaw(record, json, shape, keyJson, _markerScratch.WrittenSpan, output, ref detail);
+    }
+
+    private RejectReason EncodeTransformWithSchemas(IngestRecord record, IBufferWriter<byte> output, out string? detail)
+    {
+        detail = null;
+        if (record.IsTombstone)
+        {
+            return EncodeTransform(record, output, ref detail);
+        }
+
+        ReadOnlySpan<byte> value = record.Value!.Value.Span;
+        RejectReason reason = Decode(value, _options.ValueFormat, _valueScratch, "value", out ReadOnlySpan<byte> json, out WireSchema? schema, out detail);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        if (schema is null)
+        {
+            return EncodeTransform(record, output, ref detail);
+        }
+
+        if (schema.Kind == SchemaKind.Protobuf)
+        {
+            detail = $"the value's schema {schema.Id} is Protobuf, which FuncIngest does not decode (docs/schema-registry.md, \"Protobuf\"); transform mode needs its fields";
+            return RejectReason.FormatMismatch;
+        }
+
+        if (!TryClassifyDecoded(json, schema, out ValueShape shape, out JsonTokenType first, out detail))
+        {
+            return RejectReason.UndecodableValue;
+        }
+
+        if (shape != ValueShape.Json)
+        {
+            return Reject(shape, out detail);
+        }
+
+        if (first != JsonTokenType.StartObject)
+        {
+            detail = $"transform mode needs an object (an Avro record or a JSON object); the decoded value is a JSON {Describe(first)}";
+            return RejectReason.NotJsonObject;
+        }
+
+        AppendJson(output, json);
+        Append(output, "\n"u8);
+        return RejectReason.None;
+    }
+
+    /// <summary>
+    /// The shape of a decoded value by the same rules as a plain JSON value. Decoded Avro is
+    /// always JSON (a duplicate map key can still make it one Databend changes); a JSON Schema
+    /// payload that is not JSON text at all does not decode.
+    /// </summary>
+    private bool TryClassifyDecoded(ReadOnlySpan<byte> json, WireSchema schema, out ValueShape shape, out JsonTokenType first, out string? detail)
+    {
+        detail = null;
+        if (schema.Avro is { ContainsMap: false } avro)
+        {
+            // Nothing in it for JsonSyntax to find (AvroNode.ContainsMap): skip the second scan.
+            shape = ValueShape.Json;
+            first = avro.Kind switch
+            {
+                AvroKind.Record or AvroKind.Duration => JsonTokenType.StartObject,
+                AvroKind.Array => JsonTokenType.StartArray,
+                _ => JsonTokenType.None,
+            };
+            if (first == JsonTokenType.None)
+            {
+                // A union or scalar at the top: its JSON token is known only from the bytes.
+                _ = Classify(json, _options.MaxJsonDepth, out first);
+            }
+
+            return true;
+        }
+
+        shape = Classify(json, _options.MaxJsonDepth, out first);
+        if (schema.Kind == SchemaKind.Json && shape is ValueShape.Empty or ValueShape.Binary or ValueShape.Text)
+        {
+            detail = $"the value has JSON Schema id {schema.Id} but its payload is {(shape == ValueShape.Empty ? "empty" : shape == ValueShape.Binary ? "not UTF-8" : "not valid JSON")}";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the Schema Registry header of a value or key and decodes what follows. Returns None
+    /// with <paramref name="schema"/> null for a value without a header when the format is Auto
+    /// (a plain value); else the schema, and for Avro the decoded JSON, for JSON Schema the payload.
+    /// </summary>
+    private RejectReason Decode(ReadOnlySpan<byte> bytes, PayloadFormat format, ArrayBufferWriter<byte> scratch, string part, out ReadOnlySpan<byte> json, out WireSchema? schema, out string? detail)
+    {
+        json = default;
+        schema = null;
+        detail = null;
+        if (!WireFormat.TryReadHeader(bytes, out int id))
+        {
+            if (format == PayloadFormat.Auto)
+            {
+                return RejectReason.None;
+            }
+
+            detail = $"the {part} has no Schema Registry header (magic byte 0 and a 4-byte schema id), but its format is {format}";
+            return RejectReason.FormatMismatch;
+        }
+
+        if (!(Schemas ?? SchemaSet.Empty).TryGet(id, out schema) || schema is null)
+        {
+            detail = $"the {part}'s schema id {id} is not in the Schema Registry";
+            return RejectReason.UnknownSchemaId;
+        }
+
+        if ((format == PayloadFormat.Avro && schema.Kind != SchemaKind.Avro) || (format == PayloadFormat.JsonSchema && schema.Kind != SchemaKind.Json))
+        {
+            detail = $"the {part}'s schema {id} is a {KindName(schema.Kind)} schema, but its format is {format}";
+            return RejectReason.FormatMismatch;
+        }
+
+        ReadOnlySpan<byte> payload = bytes[WireFormat.HeaderLength..];
+        switch (schema.Kind)
+        {
+            case SchemaKind.Json:
+                json = payload;
+                return RejectReason.None;
+            case SchemaKind.Protobuf:
+                return RejectReason.None;
+        }
+
+        if (schema.Avro is null)
+        {
+            detail = $"the {part}'s {schema.Error}";
+            return RejectReason.UndecodableValue;
+        }
+
+        scratch.ResetWrittenCount();
+        _writer.Reset(scratch);
+        try
+        {
+            AvroJsonWriter.Write(payload, schema.Avro, _writer, _options.MaxJsonDepth);
+            _writer.Flush();
+        }
+        catch (AvroDecodeException e)
+        {
+            detail = $"the {part} does not decode with Avro schema {id}: {e.Message}";
+            return e.TooDeep ? RejectReason.TooDeep : RejectReason.UndecodableValue;
+        }
+
+        json = scratch.WrittenSpan;
+        return RejectReason.None;
+    }
+
+    private ReadOnlySpan<byte> QuoteKey(ReadOnlySpan<byte> decodedKey)
+    {
+        var quoted = new ArrayBufferWriter<byte>(decodedKey.Length + 8);
+        WriteString(quoted, decodedKey);
+        return quoted.WrittenSpan;
+    }
+
+    private void AppendMarkers(ReadOnlySpan<byte> idName, WireSchema schema, ReadOnlySpan<byte> formatName)
+    {
+        Append(_markerScratch, idName);
+        Span<byte> number = _markerScratch.GetSpan(11);
+        Utf8Formatter.TryFormat(schema.Id, number, out int written);
+        _markerScratch.Advance(written);
+        Append(_markerScratch, formatName);
+        Append(_markerScratch, schema.Kind switch
+        {
+            SchemaKind.Avro => "\"avro\""u8,
+            SchemaKind.Json => "\"json_schema\""u8,
+            _ => "\"protobuf\""u8,
+        });
+    }
+
+    private static string KindName(SchemaKind kind) => kind switch
+    {
+        SchemaKind.Avro => "Avro",
+        SchemaKind.Json => "JSON Schema",
+        _ => "Protobuf",
+    };
 
     /// <summary>
     /// Copies a valid JSON value. In valid JSON a CR or LF byte can only be whitespace between

@@ -64,4 +64,24 @@ public enum RejectReason
     /// last (transform mode, or raw mode with strict JSON).
     /// </summary>
     DuplicateKey,
+
+    /// <summary>
+    /// The value (or key) carries a Schema Registry id that the registry does not know (HTTP 404,
+    /// error code 40403). The detail names the id and whether it was the key.
+    /// </summary>
+    UnknownSchemaId,
+
+    /// <summary>
+    /// The value (or key) has a Schema Registry header and a known schema, but its bytes do not
+    /// decode with that schema (truncated, trailing bytes, a bad union branch or enum index,
+    /// text that is not UTF-8, a date outside 0001..9999), or the schema itself does not parse.
+    /// </summary>
+    UndecodableValue,
+
+    /// <summary>
+    /// The value (or key) is not in the configured format: no Schema Registry header where
+    /// <c>Avro</c> or <c>JsonSchema</c> is configured, a schema of another type than configured,
+    /// or a Protobuf schema in transform mode (Protobuf is not decoded; docs/schema-registry.md).
+    /// </summary>
+    FormatMismatch,
 }

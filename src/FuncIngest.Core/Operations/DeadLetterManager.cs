@@ -41,6 +41,7 @@ public sealed class DeadLetterManager
     private readonly RefillArea _refill;
     private readonly StageLayout _layout;
     private readonly TimeProvider _time;
+    private readonly Schemas.SchemaRegistrySchemas? _schemas;
 
     /// <summary>Creates a manager over a table's stage.</summary>
     /// <param name="clientFactory">Makes a Databend session (the ledger, the replay loads).</param>
@@ -48,7 +49,8 @@ public sealed class DeadLetterManager
     /// <param name="staging">The staging options (table, prefix, encoding as it is now).</param>
     /// <param name="loader">The loader options (ledger, stage name).</param>
     /// <param name="timeProvider">Clock (add_time of replayed raw rows).</param>
-    public DeadLetterManager(Func<DatabendClient> clientFactory, IStageStore store, StagingOptions staging, LoaderOptions loader, TimeProvider? timeProvider = null)
+    /// <param name="schemas">The Schema Registry, required when the encoding reads one (<see cref="EncodingOptions.UsesSchemaRegistry"/>): replay decodes values as staging does.</param>
+    public DeadLetterManager(Func<DatabendClient> clientFactory, IStageStore store, StagingOptions staging, LoaderOptions loader, TimeProvider? timeProvider = null, Schemas.SchemaRegistrySchemas? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(clientFactory);
         ArgumentNullException.ThrowIfNull(store);
@@ -60,6 +62,11 @@ public sealed class DeadLetterManager
         _refill = new RefillArea(clientFactory, store, staging, loader);
         _layout = staging.Layout;
         _time = timeProvider ?? TimeProvider.System;
+        _schemas = schemas;
+        if (staging.Encoding.UsesSchemaRegistry && schemas is null)
+        {
+            throw new FuncIngestConfigurationException("SchemaRegistryUrl", "is required to replay: the encoding reads schemas from the Schema Registry.");
+        }
     }
 
     /// <summary>The dead letters of the table (not yet replayed), optionally of one reason, topic and partition.</summary>
@@ -114,6 +121,19 @@ public sealed class DeadLetterManager
             Dictionary<(string Topic, int Partition), long> ledger = await _loader.ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
             var units = new List<(DeadLetter Letter, StageFileName Unit)>();
             using var encoder = new NdjsonRecordEncoder(_staging.Encoding, _time.GetUtcNow());
+            if (_schemas is not null && _staging.Encoding.UsesSchemaRegistry)
+            {
+                // As in staging: ids resolved first (a registry that cannot be asked fails the replay
+                // before anything is staged), then the synchronous encode.
+                var ids = new HashSet<int>();
+                foreach (DeadLetter letter in letters)
+                {
+                    NdjsonRecordEncoder.CollectSchemaIds(_staging.Encoding, new IngestRecord(letter.Topic, letter.Partition, letter.Offset, letter.Key, letter.Value), ids);
+                }
+
+                encoder.Schemas = await _schemas.ResolveAsync(ids, cancellationToken).ConfigureAwait(false);
+            }
+
             var buffer = new ArrayBufferWriter<byte>();
             int done = 0;
             foreach (DeadLetter letter in letters)

@@ -3,6 +3,7 @@ using System.Globalization;
 using FuncIngest.Ndjson;
 using FuncIngest.Internal;
 using FuncIngest.Records;
+using FuncIngest.Schemas;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -32,13 +33,27 @@ public sealed class BatchStager
     private readonly StageLayout _layout;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly SchemaRegistrySchemas? _schemas;
 
     /// <summary>Creates a stager; the options are validated here.</summary>
-    public BatchStager(IStageStore store, StagingOptions options, ILogger<BatchStager>? logger = null, TimeProvider? timeProvider = null)
+    /// <param name="store">The stage.</param>
+    /// <param name="options">What is staged where.</param>
+    /// <param name="logger">Logs files staged and records dead-lettered.</param>
+    /// <param name="timeProvider">Clock.</param>
+    /// <param name="schemas">The Schema Registry, required when <see cref="EncodingOptions.UsesSchemaRegistry"/>.</param>
+    /// <exception cref="FuncIngestConfigurationException">An option is wrong, or a registry is needed and none is given.</exception>
+    public BatchStager(IStageStore store, StagingOptions options, ILogger<BatchStager>? logger = null, TimeProvider? timeProvider = null, SchemaRegistrySchemas? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Encoding.UsesSchemaRegistry && schemas is null)
+        {
+            throw new FuncIngestConfigurationException("SchemaRegistryUrl",
+                $"is required: {StagingOptions.Section}:Encoding:ValueFormat is {options.Encoding.ValueFormat} and KeyFormat {options.Encoding.KeyFormat}, which read schemas from the Schema Registry.");
+        }
+
+        _schemas = schemas;
         _store = store;
         _options = options;
         _layout = options.Layout;
@@ -70,12 +85,17 @@ public sealed class BatchStager
             group.Add(record);
         }
 
+        // Schema ids are resolved (async, cached by id) before any partition lock is taken and
+        // before the synchronous encode: a registry that cannot be asked fails the batch here,
+        // with nothing written and nothing dead-lettered.
+        SchemaSet? schemas = await ResolveSchemasAsync(records, cancellationToken).ConfigureAwait(false);
+
         var parts = new StageBatchResult[groups.Count];
         var work = groups.Select((g, i) => (g.Key.Topic, g.Key.Partition, Records: g.Value, Index: i));
         await Parallel.ForEachAsync(
             work,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelPartitions, CancellationToken = cancellationToken },
-            async (item, token) => parts[item.Index] = await StagePartitionAsync(item.Topic, item.Partition, item.Records, now, token).ConfigureAwait(false))
+            async (item, token) => parts[item.Index] = await StagePartitionAsync(item.Topic, item.Partition, item.Records, now, schemas, token).ConfigureAwait(false))
             .ConfigureAwait(false);
 
         var result = new StageBatchResult();
@@ -150,7 +170,24 @@ public sealed class BatchStager
         return (files, dead);
     }
 
-    private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The schemas of the ids the records carry, or null when the encoding reads no registry.</summary>
+    private async Task<SchemaSet?> ResolveSchemasAsync(IReadOnlyList<IngestRecord> records, CancellationToken cancellationToken)
+    {
+        if (!_options.Encoding.UsesSchemaRegistry)
+        {
+            return null;
+        }
+
+        var ids = new HashSet<int>();
+        foreach (IngestRecord record in records)
+        {
+            NdjsonRecordEncoder.CollectSchemaIds(_options.Encoding, record, ids);
+        }
+
+        return ids.Count == 0 ? SchemaSet.Empty : await _schemas!.ResolveAsync(ids, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, SchemaSet? schemas, CancellationToken cancellationToken)
     {
         var result = new StageBatchResult();
         result.Partitions.Add((topic, partition));
@@ -159,14 +196,14 @@ public sealed class BatchStager
         IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
         await using (stageLock.ConfigureAwait(false))
         {
-            await StageLockedPartitionAsync(topic, partition, records, stageLock, now, result, cancellationToken).ConfigureAwait(false);
+            await StageLockedPartitionAsync(topic, partition, records, stageLock, now, schemas, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
     }
 
     private async Task StageLockedPartitionAsync(
-        string topic, int partition, List<IngestRecord> records, IStageLock stageLock, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+        string topic, int partition, List<IngestRecord> records, IStageLock stageLock, DateTimeOffset now, SchemaSet? schemas, StageBatchResult result, CancellationToken cancellationToken)
     {
         (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
 
@@ -189,7 +226,7 @@ public sealed class BatchStager
             Log.SkippedCovered(_logger, result.SkippedRecords, topic, partition);
         }
 
-        using var lineEncoder = new NdjsonRecordEncoder(_options.Encoding, now);
+        using var lineEncoder = new NdjsonRecordEncoder(_options.Encoding, now) { Schemas = schemas };
         var encoder = new ChunkEncoder(lineEncoder);
         int start = 0;
         while (start < pending.Count)
