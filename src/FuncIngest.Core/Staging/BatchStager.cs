@@ -33,6 +33,7 @@ public sealed class BatchStager
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), PartitionHold> _held = new();
+    private readonly CompressorPool _compressors;
 
     /// <summary>Creates a stager; the options are validated here.</summary>
     public BatchStager(IStageStore store, StagingOptions options, ILogger<BatchStager>? logger = null, TimeProvider? timeProvider = null)
@@ -45,6 +46,7 @@ public sealed class BatchStager
         _layout = options.Layout;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _compressors = new CompressorPool(options.ZstdLevel, options.MaxParallelPartitions);
     }
 
     /// <summary>The stage layout in use.</summary>
@@ -361,7 +363,10 @@ public sealed class BatchStager
         await using (upload.ConfigureAwait(false))
         {
             ChunkEncodeResult chunk;
-            Stream output = StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel);
+            ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
+            Stream output = compressor is null
+                ? StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel)
+                : new ZstdSharp.CompressionStream(upload.Content, compressor, preserveCompressor: true, leaveOpen: true);
             try
             {
                 chunk = await encoder.EncodeAsync(pending, start, end, output, cancellationToken).ConfigureAwait(false);
@@ -371,6 +376,11 @@ public sealed class BatchStager
                 if (!ReferenceEquals(output, upload.Content))
                 {
                     await output.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (compressor is not null)
+                {
+                    _compressors.Return(compressor);
                 }
             }
 
