@@ -55,7 +55,7 @@ param location string
 param kafkaBrokerList string
 
 @minLength(1)
-@description('The one topic to ingest (a Functions trigger reads one topic; README, "More topics").')
+@description('The one topic to ingest (a Functions trigger reads one topic; docs/functions-app.md, "More topics").')
 param kafkaTopic string
 
 @minLength(1)
@@ -63,7 +63,7 @@ param kafkaConsumerGroup string = 'funcingest'
 
 // The published (Release) build connects with SASL_SSL and SASL PLAIN: the Kafka extension takes
 // both as enums compiled into the trigger, so they are not parameters here. The app refuses to
-// start if these settings and its build disagree (README, "Kafka connection").
+// start if these settings and its build disagree (docs/functions-app.md, "Kafka connection").
 var kafkaProtocol = 'SaslSsl'
 var kafkaAuthenticationMode = 'Plain'
 
@@ -103,7 +103,7 @@ param allowedIpRanges array = []
 @description('Key Vault purge protection. Off by default so that `azd down --purge` then `azd up` can recreate the vault under its name; turn it on for production (a purge-protected vault keeps its name for the retention period after deletion).')
 param keyVaultPurgeProtection bool = false
 
-@description('When the Sweep timer runs (NCRONTAB with seconds). Each run wakes an instance; see README, "What it costs".')
+@description('When the Sweep timer runs (NCRONTAB with seconds). Each run wakes an instance; see docs/deploying.md, "What it costs".')
 param sweepSchedule string = '0 */5 * * * *'
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -210,7 +210,7 @@ module function 'app/function.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     runtimeVersion: runtimeVersion
     subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
-    // The names the code reads (README, configuration reference; local.settings.sample.json).
+    // The names the code reads (docs/configuration.md; local.settings.sample.json).
     appSettings: {
       AzureWebJobsStorage__accountName: storage.outputs.hostAccountName
       AzureWebJobsStorage__credential: 'managedidentity'
@@ -220,7 +220,7 @@ module function 'app/function.bicep' = {
       // not read it, to build a ManagedIdentityCredential for this identity (FunctionsApp.cs).
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
       // One word, no '__': host.json reads it as %FuncIngestTaskHub%, and the host resolves
-      // %name% as a configuration key, where an app setting A__B is the key A:B (README).
+      // %name% as a configuration key, where an app setting A__B is the key A:B (docs/configuration.md, FuncIngestTaskHub).
       FuncIngestTaskHub: 'funcingest'
       // Also one word: the Sweep timer reads it as %FuncIngestSweepSchedule%.
       FuncIngestSweepSchedule: sweepSchedule

@@ -3,7 +3,7 @@ using FuncIngest.Benchmarks.EndToEnd;
 
 namespace FuncIngest.Benchmarks;
 
-/// <summary>Runs the benchmarks named on the command line (see README, "Benchmarks" and "Throughput").</summary>
+/// <summary>Runs the benchmarks named on the command line (see docs/performance.md).</summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)

@@ -80,7 +80,7 @@ internal static class CliApplication
     /// <summary>The logging of one command: standard error, quiet unless <c>--verbose</c>.</summary>
     public static ILoggerFactory Logs(ParseResult parse) => new CliLoggerFactory(parse.InvocationConfiguration.Error, parse.GetValue(Verbose));
 
-    /// <summary>Runs a command body, turning every failure into one line and the exit code README promises.</summary>
+    /// <summary>Runs a command body, turning every failure into one line and the exit code docs/cli.md promises.</summary>
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body, CancellationToken cancellationToken = default)
     {
         TextWriter error = parse.InvocationConfiguration.Error;

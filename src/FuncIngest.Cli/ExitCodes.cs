@@ -1,6 +1,6 @@
 namespace FuncIngest.Cli;
 
-/// <summary>The exit codes of <c>funcingest</c> (README, "CLI").</summary>
+/// <summary>The exit codes of <c>funcingest</c> (docs/cli.md).</summary>
 internal static class ExitCodes
 {
     public const int Ok = 0;

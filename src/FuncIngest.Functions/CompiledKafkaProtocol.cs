@@ -8,7 +8,7 @@ namespace FuncIngest.Functions;
 /// compiles into the trigger (a test of the generated metadata holds the two together where the
 /// Kafka extension is built); it lives apart from that file, which needs the extension's types, so
 /// that start-up validates the same way in a build without the Kafka trigger (<c>FuncIngestWithoutKafka</c>).
-/// To connect with another mechanism (SCRAM-SHA-512, for example), change both files (README, "Kafka connection").
+/// To connect with another mechanism (SCRAM-SHA-512, for example), change both files (docs/functions-app.md, "Kafka connection").
 /// </summary>
 internal static class CompiledKafkaProtocol
 {

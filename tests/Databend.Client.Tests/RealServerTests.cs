@@ -81,7 +81,7 @@ public sealed class RealServerTests
 
     private static DatabendClient Connect(string extra = "")
     {
-        Assert.SkipWhen(string.IsNullOrEmpty(s_dsn), "DATABEND_TEST_DSN is not set; set it to a real server's DSN to run these tests (see README, 'Databend.Client').");
+        Assert.SkipWhen(string.IsNullOrEmpty(s_dsn), "DATABEND_TEST_DSN is not set; set it to a real server's DSN to run these tests (see docs/databend-client.md).");
         string dsn = extra.Length == 0 ? s_dsn! : s_dsn + (s_dsn!.Contains('?', StringComparison.Ordinal) ? "&" : "?") + extra;
         return new DatabendClient(dsn);
     }

@@ -7,7 +7,7 @@ using FuncIngest.TestSupport.Kafka;
 
 namespace FuncIngest.Cli.Tests;
 
-/// <summary>What README promises of the CLI, tried as a user would: first run, signals, idle exit, quiet output, several topics, the example session.</summary>
+/// <summary>What docs/cli.md promises of the CLI, tried as a user would: first run, signals, idle exit, quiet output, several topics, the example session.</summary>
 public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -161,12 +161,12 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
     }
 
     [Fact]
-    public async Task The_example_session_in_the_readme_is_what_the_commands_print()
+    public async Task The_example_session_in_the_cli_page_is_what_the_commands_print()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: false);
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
-        Match block = Regex.Match(readme, "Example session.*?```text\\n(?<session>.*?)```", RegexOptions.Singleline);
-        Assert.True(block.Success, "README has no example session");
+        string page = RepositoryDocs.Page(RepositoryDocs.Cli);
+        Match block = Regex.Match(page, "Example session.*?```text\\n(?<session>.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "docs/cli.md has no example session");
         var expected = new List<string>();
         var actual = new List<string>();
         foreach (string step in Regex.Split(block.Groups["session"].Value, "^(?=\\$ )", RegexOptions.Multiline).Where(s => s.Length > 0))
@@ -181,11 +181,11 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
             actual.AddRange(printed.Where((l, i) => !l.StartsWith("consumed ", StringComparison.Ordinal) || i == printed.Length - 1));
         }
 
-        // The whole session in the message, so README can be corrected from a failure.
-        Assert.True(string.Join('\n', expected) == string.Join('\n', actual), "README's example session differs; the commands printed:\n" + string.Join('\n', actual));
+        // The whole session in the message, so the page can be corrected from a failure.
+        Assert.True(string.Join('\n', expected) == string.Join('\n', actual), "The example session in docs/cli.md differs; the commands printed:\n" + string.Join('\n', actual));
     }
 
-    /// <summary>The session's names in README (topic, table, container, stage and group are all defaults or "events").</summary>
+    /// <summary>The session's names in docs/cli.md (topic, table, container, stage and group are all defaults or "events").</summary>
     private static string Normalize(string output, PipelineBed bed) => output
         .Replace("s_" + bed.Table, "funcingest_stage", StringComparison.Ordinal)
         .Replace("g-" + bed.Table, "funcingest", StringComparison.Ordinal)

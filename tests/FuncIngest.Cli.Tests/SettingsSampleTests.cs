@@ -10,16 +10,16 @@ using FuncIngest.TestSupport;
 
 namespace FuncIngest.Cli.Tests;
 
-/// <summary>local.settings.sample.json and README list every setting the code reads, and the sample loads as it is.</summary>
+/// <summary>local.settings.sample.json and the configuration reference (docs/configuration.md) list every setting the code reads, and the sample loads as it is.</summary>
 public sealed class SettingsSampleTests
 {
     private static readonly string s_sample = RepositoryPaths.Combine("local.settings.sample.json");
 
     [Fact]
-    public void Every_setting_the_code_binds_is_in_the_sample_and_in_the_readme()
+    public void Every_setting_the_code_binds_is_in_the_sample_and_in_the_configuration_reference()
     {
         JsonObject values = JsonNode.Parse(File.ReadAllText(s_sample))!["Values"]!.AsObject();
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
+        string reference = RepositoryDocs.Page(RepositoryDocs.Configuration);
         List<string> expected =
         [
             .. typeof(FuncIngestSettings).GetProperties().Where(p => p.PropertyType == typeof(string) || p.PropertyType == typeof(int?)).Where(p => p.CanWrite).Select(p => p.Name),
@@ -31,9 +31,9 @@ public sealed class SettingsSampleTests
         ];
 
         string[] notInSample = [.. expected.Where(name => !values.ContainsKey(name))];
-        string[] notInReadme = [.. expected.Where(name => !readme.Contains(name.Split("__")[^1], StringComparison.Ordinal))];
+        string[] notInReference = [.. expected.Where(name => !reference.Contains(name.Split("__")[^1], StringComparison.Ordinal))];
         Assert.True(notInSample.Length == 0, "Missing from local.settings.sample.json: " + string.Join(", ", notInSample));
-        Assert.True(notInReadme.Length == 0, "Missing from README.md: " + string.Join(", ", notInReadme));
+        Assert.True(notInReference.Length == 0, "Missing from docs/configuration.md: " + string.Join(", ", notInReference));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace FuncIngest.Functions.Tests;
 
 /// <summary>
 /// The function metadata the Worker SDK's generator wrote when it built the app
-/// (functions.metadata, what the host indexes) against README's table of functions.
+/// (functions.metadata, what the host indexes) against the table of functions in docs/functions-app.md.
 /// </summary>
 public sealed partial class FunctionMetadataTests
 {
@@ -35,11 +35,10 @@ public sealed partial class FunctionMetadataTests
     private static JsonObject Trigger(JsonObject function) =>
         Assert.Single(function["bindings"]!.AsArray(), b => ((string?)b!["type"])!.EndsWith("Trigger", StringComparison.Ordinal))!.AsObject();
 
-    /// <summary>README's table: function name and the first words of its trigger column.</summary>
+    /// <summary>The documented table (docs/functions-app.md, before its first diagram): function name and the first words of its trigger column.</summary>
     private static Dictionary<string, string> ReadmeFunctions()
     {
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
-        string section = readme[readme.IndexOf("## The Azure Functions app", StringComparison.Ordinal)..];
+        string section = RepositoryDocs.Page(RepositoryDocs.FunctionsApp);
         return ReadmeRow().Matches(section[..section.IndexOf("```mermaid", StringComparison.Ordinal)])
             .ToDictionary(m => m.Groups["name"].Value, m => m.Groups["trigger"].Value.Trim());
     }
@@ -50,7 +49,7 @@ public sealed partial class FunctionMetadataTests
         Dictionary<string, string> documented = ReadmeFunctions();
 #if FUNCINGEST_WITHOUT_KAFKA
         // Built without the Kafka trigger (FuncIngestWithoutKafka): Ingest is the one function left out.
-        Assert.True(documented.Remove("Ingest"), "README documents an Ingest function");
+        Assert.True(documented.Remove("Ingest"), "docs/functions-app.md documents an Ingest function");
 #endif
 
         Dictionary<string, string> generated = Metadata().ToDictionary(f => (string)f!["name"]!, f => (string)Trigger(f!.AsObject())["type"]!);
@@ -91,8 +90,7 @@ public sealed partial class FunctionMetadataTests
         Assert.Skip("The app was built without its Kafka trigger (FuncIngestWithoutKafka: this machine's NuGet source lacks the Kafka worker extension). "
             + "Where that package restores, scripts/test.sh builds the full app and this test runs.");
 #endif
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
-        Assert.Contains("[ExponentialBackoffRetry(-1, 2 s, 5 min)]", readme, StringComparison.Ordinal);
+        Assert.Contains("[ExponentialBackoffRetry(-1, 2 s, 5 min)]", RepositoryDocs.Page(RepositoryDocs.FunctionsApp), StringComparison.Ordinal);
         JsonObject ingest = Function("Ingest");
         JsonObject trigger = Trigger(ingest);
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace FuncIngest.Infra.Tests;
 
 /// <summary>
-/// What `azd up` would set, worked out from the compiled Bicep with the values of README's deploy
+/// What `azd up` would set, worked out from the compiled Bicep with the values of the deploy
 /// walkthrough substituted into main.parameters.json as azd substitutes them, and validated with
 /// the app's own start-up checks (<see cref="FuncIngestSettings.ValidateForFunctions"/> for the
 /// Release build that is published, <see cref="TelemetryAuthentication"/>).
@@ -160,11 +160,10 @@ public sealed partial class DeployedSettingsTests
         return new ArmEvaluator(template, supplied);
     }
 
-    /// <summary>The azd environment README's deploy walkthrough builds (`azd env new`, `azd env set`), placeholders filled in.</summary>
+    /// <summary>The azd environment the deploy walkthrough (docs/deploying.md) builds (`azd env new`, `azd env set`), placeholders filled in.</summary>
     private static Dictionary<string, string> ReadmeEnvironment()
     {
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
-        string section = readme[readme.IndexOf("## Deploying to Azure", StringComparison.Ordinal)..];
+        string section = RepositoryDocs.Page(RepositoryDocs.Deploying);
         section = section[..section.IndexOf("azd up", StringComparison.Ordinal)];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -178,7 +177,7 @@ public sealed partial class DeployedSettingsTests
                 : "example");
         }
 
-        Assert.True(environment.ContainsKey("KAFKA_TOPIC"), "README's walkthrough sets no KAFKA_TOPIC.");
+        Assert.True(environment.ContainsKey("KAFKA_TOPIC"), "The walkthrough in docs/deploying.md sets no KAFKA_TOPIC.");
         return environment;
     }
 

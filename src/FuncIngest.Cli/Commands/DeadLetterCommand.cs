@@ -71,7 +71,13 @@ internal static class DeadLetterCommand
         replay.Validators.Add(Validate);
         replay.SetAction((parse, cancellationToken) => CliApplication.GuardAsync(parse, async output =>
         {
-            IReadOnlyList<ReplayedDeadLetter> results = await Manager(parse).ReplayAsync(parse.GetValue(s_reason), parse.GetValue(s_topic), parse.GetValue(s_partition), cancellationToken);
+            DeadLetterManager manager = Manager(parse);
+            IReadOnlyList<ReplayedDeadLetter> results = !parse.GetValue(s_json) && CliConsole.Live(output) is { } terminal
+                ? await terminal.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .StartAsync(context => manager.ReplayAsync(parse.GetValue(s_reason), parse.GetValue(s_topic), parse.GetValue(s_partition), new ReplayBars(context), cancellationToken))
+                : await manager.ReplayAsync(parse.GetValue(s_reason), parse.GetValue(s_topic), parse.GetValue(s_partition), cancellationToken: cancellationToken);
             if (parse.GetValue(s_json))
             {
                 output.WriteLine(JsonSerializer.Serialize(
@@ -117,5 +123,30 @@ internal static class DeadLetterCommand
         FuncIngestSettings settings = CliApplication.LoadSettings(parse);
         settings.Validate(kafka: false, databend: true, stage: true);
         return new DeadLetterManager(Clients.Databend(settings), Clients.Stage(settings), settings.Staging, settings.Loader);
+    }
+
+    /// <summary>The bars of <c>deadletter replay</c> on a terminal, one per step, moved synchronously (Progress&lt;T&gt; would post them out of order).</summary>
+    private sealed class ReplayBars(ProgressContext context) : IProgress<DeadLetterReplayProgress>
+    {
+        private readonly Dictionary<DeadLetterReplayStep, ProgressTask> _bars = new()
+        {
+            [DeadLetterReplayStep.Staging] = context.AddTask("encode and stage", autoStart: false),
+            [DeadLetterReplayStep.Loading] = context.AddTask("load", autoStart: false),
+            [DeadLetterReplayStep.MovingFiles] = context.AddTask("move replayed files", autoStart: false),
+        };
+
+        public void Report(DeadLetterReplayProgress value)
+        {
+            ProgressTask bar = _bars[value.Step];
+            bar.MaxValue = Math.Max(1, value.Total);
+            bar.Value = value.Total == 0 ? bar.MaxValue : value.Done;
+            // Loading is one statement with no count to show until it returns.
+            bar.IsIndeterminate = value.Step == DeadLetterReplayStep.Loading && value.Done < value.Total;
+            bar.StartTask();
+            if (value.Done >= value.Total)
+            {
+                bar.StopTask();
+            }
+        }
     }
 }

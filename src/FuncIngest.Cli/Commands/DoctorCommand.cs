@@ -47,7 +47,7 @@ internal static class DoctorCommand
 
             if (problems > 0)
             {
-                output.WriteLine("fix the settings above first (see README, configuration reference)");
+                output.WriteLine("fix the settings above first (see docs/configuration.md)");
                 return ExitCodes.ProblemFound;
             }
 

@@ -5,7 +5,9 @@ using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Records;
 using FuncIngest.Staging;
+using FuncIngest.Cli.Progress;
 using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace FuncIngest.Cli.Commands;
 
@@ -40,56 +42,76 @@ internal static class ReplayCommand
             bool force = parse.GetValue(s_force);
 
             using ILoggerFactory logs = CliApplication.Logs(parse);
-            List<IngestRecord> records = Read(settings, logs, partition, from, parse.GetValue(s_to));
-            output.WriteLine($"read {records.Count} records of {partition.Topic}[{partition.Partition.Value}] from offset {from}");
-            if (records.Count == 0)
+            if (CliConsole.Live(output) is not { } terminal)
             {
+                await ReplayAsync(settings, logs, partition, from, parse.GetValue(s_to), force, output, null, cancellationToken);
                 return ExitCodes.Ok;
             }
 
-            StagingOptions staging = settings.Staging;
-            LoaderOptions loader = settings.Loader;
-            string? scratchLedger = null;
-            if (force)
-            {
-                string run = Guid.NewGuid().ToString("N")[..12];
-                staging = Clone(settings.Staging, $"{settings.Staging.Prefix.Trim('/')}/_replay/{run}".TrimStart('/'));
-                scratchLedger = $"funcingest_replay_{run}";
-                loader = new LoaderOptions
-                {
-                    StageName = settings.Loader.StageName,
-                    LedgerTable = scratchLedger,
-                    MaxFilesPerLoad = settings.Loader.MaxFilesPerLoad,
-                    MaxTransactionAttempts = settings.Loader.MaxTransactionAttempts,
-                    RetryDelay = settings.Loader.RetryDelay,
-                    MissingFieldAs = settings.Loader.MissingFieldAs,
-                };
-                using DatabendClient client = Clients.Databend(settings)();
-                await client.ExecuteAsync(DatabendSetup.LedgerDdl(scratchLedger), cancellationToken);
-            }
-
-            try
-            {
-                IStageStore store = Clients.Stage(settings);
-                StageBatchResult staged = await new BatchStager(store, staging).StageAsync(records, cancellationToken);
-                LoadResult loaded = await new TableLoader(Clients.Databend(settings), store, staging, loader).LoadAllAsync(cancellationToken);
-                output.WriteLine($"staged {staged.StagedRecords} (dead-lettered {staged.DeadLetteredRecords}, already staged {staged.SkippedRecords}); loaded {loaded.RowsLoaded} rows; skipped {loaded.Skipped.Count} files the ledger holds");
-            }
-            finally
-            {
-                if (scratchLedger is not null)
-                {
-                    using DatabendClient client = Clients.Databend(settings)();
-                    await client.ExecuteAsync($"DROP TABLE IF EXISTS {DatabendSql.QuoteIdentifier(scratchLedger)}", CancellationToken.None);
-                }
-            }
-
+            // On a terminal: a bar for reading the range, then staging and loading it; the lines print above it.
+            using var lines = new AnsiConsoleLineWriter(terminal);
+            await terminal.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(context => ReplayAsync(settings, logs, partition, from, parse.GetValue(s_to), force, lines, new Steps(context, $"{partition.Topic}[{partition.Partition.Value}]"), cancellationToken));
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }
 
-    private static List<IngestRecord> Read(FuncIngestSettings settings, ILoggerFactory logs, TopicPartition partition, long from, long? to)
+    /// <summary>Reads the range, stages and loads it, writing what it did to <paramref name="output"/>; <paramref name="steps"/> shows how far it is.</summary>
+    private static async Task ReplayAsync(FuncIngestSettings settings, ILoggerFactory logs, TopicPartition partition, long from, long? to, bool force, TextWriter output, Steps? steps, CancellationToken cancellationToken)
+    {
+        List<IngestRecord> records = Read(settings, logs, partition, from, to, steps);
+        output.WriteLine($"read {records.Count} records of {partition.Topic}[{partition.Partition.Value}] from offset {from}");
+        if (records.Count == 0)
+        {
+            steps?.Done();
+            return;
+        }
+
+        StagingOptions staging = settings.Staging;
+        LoaderOptions loader = settings.Loader;
+        string? scratchLedger = null;
+        if (force)
+        {
+            string run = Guid.NewGuid().ToString("N")[..12];
+            staging = Clone(settings.Staging, $"{settings.Staging.Prefix.Trim('/')}/_replay/{run}".TrimStart('/'));
+            scratchLedger = $"funcingest_replay_{run}";
+            loader = new LoaderOptions
+            {
+                StageName = settings.Loader.StageName,
+                LedgerTable = scratchLedger,
+                MaxFilesPerLoad = settings.Loader.MaxFilesPerLoad,
+                MaxTransactionAttempts = settings.Loader.MaxTransactionAttempts,
+                RetryDelay = settings.Loader.RetryDelay,
+                MissingFieldAs = settings.Loader.MissingFieldAs,
+            };
+            using DatabendClient client = Clients.Databend(settings)();
+            await client.ExecuteAsync(DatabendSetup.LedgerDdl(scratchLedger), cancellationToken);
+        }
+
+        try
+        {
+            IStageStore store = Clients.Stage(settings);
+            steps?.Start(Step.Stage);
+            StageBatchResult staged = await new BatchStager(store, staging).StageAsync(records, cancellationToken);
+            steps?.Start(Step.Load);
+            LoadResult loaded = await new TableLoader(Clients.Databend(settings), store, staging, loader).LoadAllAsync(cancellationToken);
+            steps?.Done();
+            output.WriteLine($"staged {staged.StagedRecords} (dead-lettered {staged.DeadLetteredRecords}, already staged {staged.SkippedRecords}); loaded {loaded.RowsLoaded} rows; skipped {loaded.Skipped.Count} files the ledger holds");
+        }
+        finally
+        {
+            if (scratchLedger is not null)
+            {
+                using DatabendClient client = Clients.Databend(settings)();
+                await client.ExecuteAsync($"DROP TABLE IF EXISTS {DatabendSql.QuoteIdentifier(scratchLedger)}", CancellationToken.None);
+            }
+        }
+    }
+
+    private static List<IngestRecord> Read(FuncIngestSettings settings, ILoggerFactory logs, TopicPartition partition, long from, long? to, Steps? steps)
     {
         ConsumerConfig config = settings.ConsumerConfig();
         config.GroupId = "funcingest-replay-" + Guid.NewGuid().ToString("N");
@@ -100,6 +122,8 @@ internal static class ReplayCommand
         {
             return records;
         }
+
+        steps?.Reading(0, end - from);
 
         consumer.Assign(new TopicPartitionOffset(partition, from));
         DateTime deadline = DateTime.UtcNow.AddSeconds(30);
@@ -122,6 +146,11 @@ internal static class ReplayCommand
             }
 
             records.Add(IngestRecord.FromConsumeResult(result));
+            if (records.Count % 256 == 0)
+            {
+                steps?.Reading(result.Offset.Value + 1 - from, end - from);
+            }
+
             if (result.Offset.Value + 1 >= end)
             {
                 break;
@@ -142,4 +171,52 @@ internal static class ReplayCommand
         MaxParallelPartitions = source.MaxParallelPartitions,
         Encoding = source.Encoding,
     };
+
+    private enum Step
+    {
+        Stage,
+        Load,
+    }
+
+    /// <summary>The bars of a replay on a terminal: reading the range (by offset), then staging and loading it.</summary>
+    private sealed class Steps(ProgressContext context, string what)
+    {
+        private readonly ProgressTask _read = context.AddTask($"read {Markup.Escape(what)}", autoStart: false);
+        private readonly ProgressTask _stage = context.AddTask("stage", autoStart: false);
+        private readonly ProgressTask _load = context.AddTask("load", autoStart: false);
+
+        public void Reading(long offsets, long of)
+        {
+            _read.MaxValue = Math.Max(1, of);
+            _read.Value = offsets;
+            _read.StartTask();
+        }
+
+        public void Start(Step step)
+        {
+            Finish(_read);
+            if (step == Step.Load)
+            {
+                Finish(_stage);
+            }
+
+            ProgressTask task = step == Step.Stage ? _stage : _load;
+            task.IsIndeterminate = true;
+            task.StartTask();
+        }
+
+        public void Done()
+        {
+            Finish(_read);
+            Finish(_stage);
+            Finish(_load);
+        }
+
+        private static void Finish(ProgressTask task)
+        {
+            task.IsIndeterminate = false;
+            task.Value = task.MaxValue;
+            task.StopTask();
+        }
+    }
 }

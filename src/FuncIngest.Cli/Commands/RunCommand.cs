@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FuncIngest.Cli.Configuration;
 using FuncIngest.Cli.Daemon;
+using FuncIngest.Cli.Progress;
 using FuncIngest.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ internal static class RunCommand
 
     public static Command Build()
     {
-        var command = new Command("run", "Consume the topics as a consumer group, stage batches, commit offsets after staging, and load them into Databend.");
+        var command = new Command("run", "Consume the topics as a consumer group, stage batches, commit offsets after staging, and load them into Databend. On a terminal: a table per partition (consumed, staged, loaded to, end, lag, rates) refreshing every second; redirected: a progress line every 5 s.");
         command.Options.Add(s_exitWhenIdle);
         command.SetAction((parse, cancellationToken) => CliApplication.GuardAsync(parse, async output =>
         {
@@ -46,8 +47,18 @@ internal static class RunCommand
             run.Validate();
             using ILoggerFactory logs = CliApplication.Logs(parse);
             var pipeline = new IngestPipeline(settings, Clients.Stage(settings), Clients.Databend(settings), logs);
-            using var daemon = new IngestDaemon(pipeline, run, logs, output);
-            return await daemon.RunAsync(cancellationToken);
+            if (CliConsole.Live(output) is not { } terminal)
+            {
+                using var daemon = new IngestDaemon(pipeline, run, logs, output);
+                return await daemon.RunAsync(cancellationToken);
+            }
+
+            var model = new RunProgressModel();
+            return await LiveRunView.ShowAsync(terminal, model, async lines =>
+            {
+                using var daemon = new IngestDaemon(pipeline, run, logs, lines, model);
+                return await daemon.RunAsync(cancellationToken);
+            }, LiveRunView.Refresh);
         }, cancellationToken));
         return command;
     }

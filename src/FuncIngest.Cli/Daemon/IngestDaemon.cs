@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using FuncIngest.Cli.Commands;
+using FuncIngest.Cli.Progress;
 using FuncIngest.Hosting;
 using FuncIngest.Loading;
 using FuncIngest.Records;
@@ -15,7 +16,7 @@ namespace FuncIngest.Cli.Daemon;
 /// point loses nothing and loads nothing twice: uncommitted records are redelivered, staging
 /// skips what is already staged, and the ledger skips what is already loaded.
 /// </summary>
-internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILoggerFactory logs, TextWriter output) : IDisposable
+internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILoggerFactory logs, TextWriter output, IRunProgress? progress = null) : IDisposable
 {
     /// <summary>How long the brokers may stay unreachable at start before <c>run</c> gives up.</summary>
     internal static readonly TimeSpan KafkaStartTimeout = TimeSpan.FromSeconds(15);
@@ -70,6 +71,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             .SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions, lost: false))
             .SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions, lost: true))
             .Build();
+        progress?.Attach(consumer);
         consumer.Subscribe(Settings.Topics);
         output.WriteLine($"funcingest run: {string.Join(",", Settings.Topics)} -> {Settings.Staging.Table} (group {Settings.KafkaConsumerGroup})");
         try
@@ -96,6 +98,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     {
                         _atEnd.Add(result.TopicPartition);
                     }
+
+                    progress?.ReachedEnd(result.TopicPartition, result.Offset);
                 }
                 else if (result is { Message: not null })
                 {
@@ -105,6 +109,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     batchBytes += record.PayloadBytes;
                     nextOffsets[result.TopicPartition] = result.Offset + 1;
                     Interlocked.Increment(ref _consumed);
+                    progress?.Consumed(result.TopicPartition, result.Offset);
                     idle.Restart();
                     lock (_atEnd)
                     {
@@ -133,7 +138,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
                 if (report.Elapsed >= TimeSpan.FromSeconds(5))
                 {
-                    Report();
+                    if (progress is not { ReplacesProgressLine: true })
+                    {
+                        Report();
+                    }
+
                     report.Restart();
                 }
 
@@ -179,6 +188,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
         finally
         {
+            progress?.Detach();
             // After a failure, a batch still in flight is abandoned uncommitted (its records are
             // read again), not completed by the revoke handler that Close calls.
             _inFlight = null;
@@ -195,6 +205,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         {
             LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _loadedRows, last.RowsLoaded);
+            progress?.Loaded(last);
         }
 #pragma warning disable CA1031 // Any failure of the last pass leaves the files staged; the next run loads them.
         catch (Exception e)
@@ -310,6 +321,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
+        progress?.Staged(result);
         try
         {
             consumer.Commit(inFlight.Offsets);
@@ -343,6 +355,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 int before = Volatile.Read(ref _unloadedFiles);
                 LoadResult result = await pipeline.LoadAsync(Settings.Staging.Table, stop).ConfigureAwait(false);
                 Interlocked.Add(ref _loadedRows, result.RowsLoaded);
+                progress?.Loaded(result);
                 int done = result.Loaded.Count + result.Skipped.Count + result.Quarantined.Count;
                 Interlocked.Add(ref _unloadedFiles, -Math.Min(before, done));
                 if (done == 0 && !result.Busy)

@@ -294,7 +294,7 @@ public sealed class FuncIngestSettings
         if (Topics.Count != 1)
         {
             throw new FuncIngestConfigurationException(nameof(KafkaTopics),
-                $"names {Topics.Count} topics, but a Functions trigger reads one; route each further topic through its own ingest function (README, \"More topics\").");
+                $"names {Topics.Count} topics, but a Functions trigger reads one; route each further topic through its own ingest function (docs/functions-app.md, \"More topics\").");
         }
 
         if (!_kafkaConsumerGroupSet || string.IsNullOrWhiteSpace(KafkaConsumerGroup))
@@ -324,14 +324,14 @@ public sealed class FuncIngestSettings
         if (!string.Equals(Normalize(KafkaProtocol), Normalize(build.Protocol), StringComparison.Ordinal))
         {
             throw new FuncIngestConfigurationException(nameof(KafkaProtocol),
-                $"is '{KafkaProtocol}', but this build of the Functions app connects with {build} (Debug builds: {FunctionsKafkaBuild.Debug}; Release builds: {FunctionsKafkaBuild.Release}). Set KafkaProtocol to {build.Protocol}, or build the app for the other protocol (README, \"Kafka connection\").");
+                $"is '{KafkaProtocol}', but this build of the Functions app connects with {build} (Debug builds: {FunctionsKafkaBuild.Debug}; Release builds: {FunctionsKafkaBuild.Release}). Set KafkaProtocol to {build.Protocol}, or build the app for the other protocol (docs/functions-app.md, \"Kafka connection\").");
         }
 
         // Without SASL no mechanism is used (as in ApplySecurity), so the setting then says nothing.
         if (build.AuthenticationMode is { } mechanism && !string.Equals(Normalize(KafkaAuthenticationMode), Normalize(mechanism), StringComparison.Ordinal))
         {
             throw new FuncIngestConfigurationException(nameof(KafkaAuthenticationMode),
-                $"is '{KafkaAuthenticationMode}', but this build of the Functions app authenticates with SASL {mechanism} whatever the setting says. Set KafkaAuthenticationMode to {mechanism}, or build the app for the other mechanism (README, \"Kafka connection\").");
+                $"is '{KafkaAuthenticationMode}', but this build of the Functions app authenticates with SASL {mechanism} whatever the setting says. Set KafkaAuthenticationMode to {mechanism}, or build the app for the other mechanism (docs/functions-app.md, \"Kafka connection\").");
         }
 
         static string Normalize(string value) => value.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal).ToUpperInvariant();

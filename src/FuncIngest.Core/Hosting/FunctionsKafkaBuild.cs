@@ -22,6 +22,6 @@ public sealed record FunctionsKafkaBuild(string Protocol, string? Authentication
     /// </summary>
     public static FunctionsKafkaBuild Release { get; } = new("SaslSsl", "Plain");
 
-    /// <summary>How README and error messages name this security set-up.</summary>
+    /// <summary>How the docs and error messages name this security set-up.</summary>
     public override string ToString() => AuthenticationMode is null ? Protocol : $"{Protocol} with SASL {AuthenticationMode}";
 }

@@ -90,8 +90,13 @@ public sealed class DeadLetterManager
     }
 
     /// <summary>Replays the selected dead letters (see the remarks of <see cref="DeadLetterManager"/>).</summary>
+    /// <param name="reason">Only dead letters of this reason.</param>
+    /// <param name="topic">Only dead letters of this topic.</param>
+    /// <param name="partition">Only dead letters of this partition (of <paramref name="topic"/>).</param>
+    /// <param name="progress">Told, on the replaying thread, after each item of each step (for a progress bar).</param>
+    /// <param name="cancellationToken">Stops the replay; what is loaded stays loaded, and the next replay picks up the rest.</param>
     /// <exception cref="OperationRefusedException">Nothing matches, or the table's loader (or another replay) is running.</exception>
-    public async Task<IReadOnlyList<ReplayedDeadLetter>> ReplayAsync(string? reason = null, string? topic = null, int? partition = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ReplayedDeadLetter>> ReplayAsync(string? reason = null, string? topic = null, int? partition = null, IProgress<DeadLetterReplayProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<DeadLetter> letters = await ListAsync(reason, topic, partition, cancellationToken).ConfigureAwait(false);
         if (letters.Count == 0)
@@ -110,8 +115,11 @@ public sealed class DeadLetterManager
             var units = new List<(DeadLetter Letter, StageFileName Unit)>();
             using var encoder = new NdjsonRecordEncoder(_staging.Encoding, _time.GetUtcNow());
             var buffer = new ArrayBufferWriter<byte>();
+            int done = 0;
             foreach (DeadLetter letter in letters)
             {
+                // Counted as it starts, so that every way out of the loop below counts it.
+                progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.Staging, done++, letters.Count));
                 if (letter.Offset >= ledger.GetValueOrDefault((letter.Topic, letter.Partition), 0))
                 {
                     results.Add(new ReplayedDeadLetter(letter, DeadLetterReplayOutcome.Waiting, null));
@@ -152,6 +160,8 @@ public sealed class DeadLetterManager
                 units.Add((letter, unit));
             }
 
+            progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.Staging, letters.Count, letters.Count));
+            progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.Loading, 0, 1));
             if (units.Count > 0)
             {
                 await lease.RenewAsync(cancellationToken).ConfigureAwait(false);
@@ -169,19 +179,23 @@ public sealed class DeadLetterManager
                 }
             }
 
-            await MoveReplayedFilesAsync(letters, results, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.Loading, 1, 1));
+            await MoveReplayedFilesAsync(letters, results, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return [.. results.OrderBy(r => r.Letter.Topic, StringComparer.Ordinal).ThenBy(r => r.Letter.Partition).ThenBy(r => r.Letter.Offset)];
     }
 
     /// <summary>A dead-letter file leaves the dead-letter area once every record in it is in the table.</summary>
-    private async Task MoveReplayedFilesAsync(IReadOnlyList<DeadLetter> selected, List<ReplayedDeadLetter> results, CancellationToken cancellationToken)
+    private async Task MoveReplayedFilesAsync(IReadOnlyList<DeadLetter> selected, List<ReplayedDeadLetter> results, IProgress<DeadLetterReplayProgress>? progress, CancellationToken cancellationToken)
     {
         var done = results.Where(r => r.Outcome is DeadLetterReplayOutcome.Loaded or DeadLetterReplayOutcome.AlreadyLoaded)
             .Select(r => (r.Letter.File, r.Letter.Offset)).ToHashSet();
-        foreach (string path in selected.Select(l => l.File).Distinct(StringComparer.Ordinal))
+        List<string> paths = [.. selected.Select(l => l.File).Distinct(StringComparer.Ordinal)];
+        int moved = 0;
+        foreach (string path in paths)
         {
+            progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.MovingFiles, moved++, paths.Count));
             IReadOnlyList<DeadLetter> all = await ReadAsync(path, cancellationToken).ConfigureAwait(false);
             if (!all.All(l => done.Contains((path, l.Offset))) || !StageFileName.TryParse(path, out StageFileName? name))
             {
@@ -215,6 +229,8 @@ public sealed class DeadLetterManager
 
             await _store.DeleteAsync(path, cancellationToken).ConfigureAwait(false);
         }
+
+        progress?.Report(new DeadLetterReplayProgress(DeadLetterReplayStep.MovingFiles, paths.Count, paths.Count));
     }
 
     private async Task<StageFileName?> PendingUnitAsync(DeadLetter letter, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ namespace FuncIngest.Staging;
 /// </summary>
 /// <remarks>
 /// <para>An internal stage has no object metadata, no conditional create and no leases, so this
-/// store differs from <see cref="AzureBlobStageStore"/> in three ways, all documented in README
+/// store differs from <see cref="AzureBlobStageStore"/> in three ways, all documented in docs/loading-and-staging.md
 /// ("Databend internal stage"):</para>
 /// <list type="bullet">
 /// <item>Metadata is a sidecar object <c>{path}.meta</c> (a JSON object of strings), written

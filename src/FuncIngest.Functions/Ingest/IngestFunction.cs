@@ -5,7 +5,7 @@ namespace FuncIngest.Functions.Ingest;
 
 /// <summary>
 /// The Kafka trigger for <c>KafkaTopics</c>, into <c>FuncIngest:Staging:Table</c>. For another
-/// topic, copy this class with its own topic setting and table (README, "More topics").
+/// topic, copy this class with its own topic setting and table (docs/functions-app.md, "More topics").
 /// </summary>
 public sealed class IngestFunction(TableIngestor ingestor)
 {

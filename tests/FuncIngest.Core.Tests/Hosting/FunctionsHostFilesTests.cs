@@ -48,7 +48,7 @@ public sealed partial class FunctionsHostFilesTests
 
         Assert.All(kafka, option => Assert.Contains(option.Key, s_kafkaOptions, StringComparer.OrdinalIgnoreCase));
         // While a batch retries, the consumer thread stops polling once the executor's channel is
-        // full; maxPollIntervalMs later the member leaves the group (README, "Delivery guarantees").
+        // full; maxPollIntervalMs later the member leaves the group (docs/functions-app.md, "Delivery guarantees").
         // Above functionTimeout, a slow but healthy invocation never pushes it out.
         TimeSpan maxPollInterval = TimeSpan.FromMilliseconds(kafka["maxPollIntervalMs"]!.GetValue<int>());
         TimeSpan functionTimeout = TimeSpan.Parse(host["functionTimeout"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
@@ -77,10 +77,10 @@ public sealed partial class FunctionsHostFilesTests
     }
 
     [Fact]
-    public void Every_setting_the_functions_name_is_in_the_sample_and_the_readme()
+    public void Every_setting_the_functions_name_is_in_the_sample_and_the_configuration_reference()
     {
         JsonObject values = SampleValues();
-        string readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
+        string reference = RepositoryDocs.Page(RepositoryDocs.Configuration);
         string functions = RepositoryPaths.Combine("src", "FuncIngest.Functions");
         string source = string.Join('\n', Directory.EnumerateFiles(functions, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -100,7 +100,7 @@ public sealed partial class FunctionsHostFilesTests
         Assert.All(named.Distinct(), name =>
         {
             Assert.True(values.ContainsKey(name), $"{name} is missing from local.settings.sample.json");
-            Assert.Contains(name, readme, StringComparison.Ordinal);
+            Assert.True(reference.Contains(name, StringComparison.Ordinal), $"{name} is missing from docs/configuration.md");
         });
     }
 

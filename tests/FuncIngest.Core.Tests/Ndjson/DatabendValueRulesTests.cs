@@ -157,7 +157,7 @@ public sealed class DatabendValueRulesTests
     [InlineData("t", int.MaxValue, 0L)]
     public void Record_uuid_is_the_documented_xxh3_128_version_8_recipe_and_stable_across_restaging(string topic, int partition, long offset)
     {
-        // README: XXH3-128 (seed 0, canonical big-endian digest) of the topic's UTF-8 bytes, the
+        // docs/loading-and-staging.md: XXH3-128 (seed 0, canonical big-endian digest) of the topic's UTF-8 bytes, the
         // partition as 4 and the offset as 8 big-endian bytes; version 8, variant 10.
         byte[] topicBytes = Encoding.UTF8.GetBytes(topic);
         byte[] name = new byte[topicBytes.Length + 12];

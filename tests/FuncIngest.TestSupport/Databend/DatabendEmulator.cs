@@ -12,7 +12,7 @@ namespace FuncIngest.TestSupport.Databend;
 /// <summary>
 /// A test double of the parts of Databend FuncIngest uses, reached over Databend's HTTP query
 /// protocol on 127.0.0.1 (ephemeral port). It is not Databend: it implements a documented
-/// subset (see README, "Databend emulator") and fails loudly on anything else. Integration
+/// subset (see docs/contributing.md, "Databend emulator") and fails loudly on anything else. Integration
 /// tests use it unless <c>DATABEND_TEST_DSN</c> names a real server.
 /// </summary>
 /// <remarks>
