@@ -194,7 +194,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             _inFlight = null;
             // Held partition locks go before the group hands the partitions on (Close revokes them
             // too, and that handler releases them; this covers a failed batch as well).
-            await ReleaseHeldAsync(null).ConfigureAwait(false);
+            if (run.HoldPartitionLocks)
+            {
+                await ReleaseHeldAsync(null).ConfigureAwait(false);
+            }
+
             consumer.Close();
             await loaderStop.CancelAsync().ConfigureAwait(false);
             await loading.ConfigureAwait(false);
@@ -245,8 +249,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private void Assigned(List<TopicPartition> partitions)
     {
         ForgetEnds(partitions);
-        // Owned until revoked: their stage locks and coverage are kept between batches.
-        pipeline.HoldPartitions(partitions.Select(p => (p.Topic, p.Partition.Value)));
+        if (run.HoldPartitionLocks)
+        {
+            // Owned until revoked: their stage locks and coverage are kept between batches.
+            pipeline.HoldPartitions(partitions.Select(p => (p.Topic, p.Partition.Value)));
+        }
     }
 
     /// <summary>
@@ -257,6 +264,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private void Revoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
     {
         ForgetEnds(partitions.Select(p => p.TopicPartition));
+        if (!run.HoldPartitionLocks)
+        {
+            return;
+        }
+
         if (!lost)
         {
             // Rebalance handlers are synchronous: they run inside Consume on this thread.
