@@ -14,6 +14,11 @@ public static class Program
             return await EndToEndBenchmark.RunAsync(EndToEndOptions.Parse(args[1..]));
         }
 
+        if (args.Length > 0 && string.Equals(args[0], "functions", StringComparison.Ordinal))
+        {
+            return await Functions.StagePerInvocationBenchmark.RunAsync(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

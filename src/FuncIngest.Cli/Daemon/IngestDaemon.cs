@@ -33,6 +33,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private volatile string? _loaderFailure;
     private string? _lastKafkaError;
 
+    // At most one batch stages while the next one is consumed: its offsets are committed once it
+    // is staged and before the next batch starts staging (or the partitions are revoked), so
+    // commits stay in order and never run ahead of what is staged.
+    private InFlight? _inFlight;
+
     private FuncIngestSettings Settings => pipeline.Settings;
 
     public void Dispose() => _loadSignal.Dispose();
@@ -48,10 +53,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
         var batch = new List<IngestRecord>();
         var nextOffsets = new Dictionary<TopicPartition, Offset>();
-        // At most one batch stages while the next one is consumed: its offsets are committed
-        // once it is staged and before the next batch starts staging, so commits stay in order
-        // and never run ahead of what is staged.
-        InFlight? inFlight = null;
         long batchBytes = 0;
         var batchAge = new Stopwatch();
         var idle = Stopwatch.StartNew();
@@ -66,9 +67,9 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         config.EnablePartitionEof = true;
         using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(config, logs)
             .SetErrorHandler((_, e) => KafkaError(e))
-            .SetPartitionsAssignedHandler((_, partitions) => ForgetEnds(partitions))
-            .SetPartitionsRevokedHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, partitions) => ForgetEnds(partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
+            .SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions, lost: false))
+            .SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions, lost: true))
             .Build();
         progress?.Attach(consumer);
         consumer.Subscribe(Settings.Topics);
@@ -121,20 +122,15 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     }
                 }
 
-                if (inFlight is { Staging.IsCompleted: true })
+                if (_inFlight is { Staging.IsCompleted: true })
                 {
-                    await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
-                    inFlight = null;
+                    await CompleteInFlightAsync(consumer).ConfigureAwait(false);
                 }
 
                 if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batchBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
                 {
-                    if (inFlight is not null)
-                    {
-                        await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
-                    }
-
-                    inFlight = StartStaging(batch, nextOffsets);
+                    await CompleteInFlightAsync(consumer).ConfigureAwait(false);
+                    _inFlight = StartStaging(batch, nextOffsets);
                     batch = [];
                     nextOffsets = [];
                     batchBytes = 0;
@@ -154,7 +150,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (run.ExitWhenIdleSeconds > 0 && idleCheck.Elapsed >= s_idleCheckInterval)
                 {
                     idleCheck.Restart();
-                    if (!CaughtUp(consumer) || batch.Count > 0 || inFlight is not null || !_loaderIdle)
+                    if (!CaughtUp(consumer) || batch.Count > 0 || _inFlight is not null || !_loaderIdle)
                     {
                         // Idle time counts only once partitions are assigned and read to their end.
                         idle.Restart();
@@ -183,20 +179,26 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
 
             // Stopping: what was consumed is staged and committed, so nothing is consumed twice needlessly.
-            if (inFlight is not null)
-            {
-                await CompleteAsync(consumer, inFlight).ConfigureAwait(false);
-                inFlight = null;
-            }
-
+            await CompleteInFlightAsync(consumer).ConfigureAwait(false);
             if (batch.Count > 0)
             {
-                await CompleteAsync(consumer, StartStaging(batch, nextOffsets)).ConfigureAwait(false);
+                _inFlight = StartStaging(batch, nextOffsets);
+                await CompleteInFlightAsync(consumer).ConfigureAwait(false);
             }
         }
         finally
         {
             progress?.Detach();
+            // After a failure, a batch still in flight is abandoned uncommitted (its records are
+            // read again), not completed by the revoke handler that Close calls.
+            _inFlight = null;
+            // Held partition locks go before the group hands the partitions on (Close revokes them
+            // too, and that handler releases them; this covers a failed batch as well).
+            if (run.HoldPartitionLocks)
+            {
+                await ReleaseHeldAsync(null).ConfigureAwait(false);
+            }
+
             consumer.Close();
             await loaderStop.CancelAsync().ConfigureAwait(false);
             await loading.ConfigureAwait(false);
@@ -244,6 +246,52 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
     }
 
+    private void Assigned(List<TopicPartition> partitions)
+    {
+        ForgetEnds(partitions);
+        if (run.HoldPartitionLocks)
+        {
+            // Owned until revoked: their stage locks and coverage are kept between batches.
+            pipeline.HoldPartitions(partitions.Select(p => (p.Topic, p.Partition.Value)));
+        }
+    }
+
+    /// <summary>
+    /// Before partitions move to another member: the batch in flight is staged and committed
+    /// (so the next owner does not re-read it), then their held stage locks are released (so it
+    /// does not wait for them to expire). Lost partitions are no longer ours to commit.
+    /// </summary>
+    private void Revoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    {
+        ForgetEnds(partitions.Select(p => p.TopicPartition));
+        if (!run.HoldPartitionLocks)
+        {
+            return;
+        }
+
+        if (!lost)
+        {
+            // Rebalance handlers are synchronous: they run inside Consume on this thread.
+            CompleteInFlightAsync(consumer).GetAwaiter().GetResult();
+        }
+
+        ReleaseHeldAsync(partitions.Select(p => p.TopicPartition)).GetAwaiter().GetResult();
+    }
+
+    private async Task ReleaseHeldAsync(IEnumerable<TopicPartition>? partitions)
+    {
+        try
+        {
+            await pipeline.ReleasePartitionsAsync(partitions?.Select(p => (p.Topic, p.Partition.Value))).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Releasing is a courtesy to the next owner; an unreleased lock expires by itself.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            output.WriteLine($"could not release held stage locks (they expire by themselves): {e.Message}");
+        }
+    }
+
     private void ForgetEnds(IEnumerable<TopicPartition> partitions)
     {
         lock (_atEnd)
@@ -272,9 +320,15 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         return new InFlight(staging, [.. nextOffsets.Select(n => new TopicPartitionOffset(n.Key, n.Value))]);
     }
 
-    /// <summary>Waits for a batch to be staged (a failure ends the run, nothing of it committed), then commits its offsets.</summary>
-    private async Task CompleteAsync(IConsumer<byte[], byte[]> consumer, InFlight inFlight)
+    /// <summary>Waits for the batch in flight to be staged (a failure ends the run, nothing of it committed), then commits its offsets.</summary>
+    private async Task CompleteInFlightAsync(IConsumer<byte[], byte[]> consumer)
     {
+        if (_inFlight is not { } inFlight)
+        {
+            return;
+        }
+
+        _inFlight = null;
         StageBatchResult result = await inFlight.Staging.ConfigureAwait(false);
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);

@@ -12,6 +12,14 @@ internal sealed class RunOptions
     /// <summary>Stop consuming while this many staged files wait for the loader.</summary>
     public int MaxPendingFiles { get; set; } = 2000;
 
+    /// <summary>
+    /// Keep each assigned partition's stage lock and coverage between batches (two stage round
+    /// trips per partition per batch instead of seven), released when the partition is revoked.
+    /// Off by default: after a crash the next owner waits up to <c>FuncIngest:Stage:LockDuration</c>,
+    /// and a rebalance test under heavy load left a member that never went idle (not yet explained).
+    /// </summary>
+    public bool HoldPartitionLocks { get; set; }
+
     /// <summary>Exit after this many seconds with nothing new to consume or load (0: run until stopped).</summary>
     public double ExitWhenIdleSeconds { get; set; }
 

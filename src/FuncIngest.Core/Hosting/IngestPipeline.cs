@@ -74,6 +74,17 @@ public sealed class IngestPipeline
     }
 
     /// <summary>
+    /// Keeps the stage locks and coverage of these partitions of <paramref name="table"/> between
+    /// batches (<see cref="BatchStager.HoldPartitions"/>), for a host that owns them for a while.
+    /// </summary>
+    public void HoldPartitions(IEnumerable<(string Topic, int Partition)> partitions, string? table = null) =>
+        Stager(table ?? DefaultTable).HoldPartitions(partitions);
+
+    /// <summary>Releases held partitions of <paramref name="table"/>, all of them when <paramref name="partitions"/> is null (<see cref="BatchStager.ReleasePartitionsAsync"/>).</summary>
+    public Task ReleasePartitionsAsync(IEnumerable<(string Topic, int Partition)>? partitions = null, string? table = null) =>
+        Stager(table ?? DefaultTable).ReleasePartitionsAsync(partitions);
+
+    /// <summary>
     /// Creates what staging and loading <paramref name="table"/> need when it is missing: the
     /// stage's storage (Blob container or internal stage), the table (raw mode), the ledger and
     /// the Databend stage. What <c>funcingest init</c> does; safe to call again, and done once per

@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(103, LogLevel.Warning, "Stage object {Path} does not count as staged: {Reason}; records of its offsets are staged again")]
     public static partial void IgnoredForCoverage(ILogger logger, string path, string reason);
 
+    [LoggerMessage(104, LogLevel.Warning, "The held stage lock of {Topic}[{Partition}] could not be renewed; taking it again and listing the partition's coverage afresh")]
+    public static partial void HoldLost(ILogger logger, Exception exception, string topic, int partition);
+
     [LoggerMessage(200, LogLevel.Information, "Loaded {Files} files ({Rows} rows) into {Table}; skipped {Skipped} already loaded")]
     public static partial void Loaded(ILogger logger, int files, long rows, string table, int skipped);
 

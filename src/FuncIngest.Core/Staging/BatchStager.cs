@@ -33,6 +33,8 @@ public sealed class BatchStager
     private readonly StageLayout _layout;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), PartitionHold> _held = new();
+    private readonly CompressorPool _compressors;
     private readonly SchemaRegistrySchemas? _schemas;
 
     /// <summary>Creates a stager; the options are validated here.</summary>
@@ -59,6 +61,7 @@ public sealed class BatchStager
         _layout = options.Layout;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _compressors = new CompressorPool(options.ZstdLevel, options.MaxParallelPartitions);
     }
 
     /// <summary>The stage layout in use.</summary>
@@ -170,6 +173,47 @@ public sealed class BatchStager
         return (files, dead);
     }
 
+    /// <summary>
+    /// Keeps the stage locks of these partitions between batches, with their coverage in memory,
+    /// from their next batch on: a batch then costs its uploads and commits, without taking the
+    /// lock and listing three folders each time. For a host that owns partitions for a while (a
+    /// consumer-group member between rebalances); call <see cref="ReleasePartitionsAsync"/> when
+    /// it stops owning them, or the next owner waits until the lock expires.
+    /// </summary>
+    public void HoldPartitions(IEnumerable<(string Topic, int Partition)> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        foreach ((string Topic, int Partition) partition in partitions)
+        {
+            PartitionHold hold = _held.GetOrAdd(partition, static _ => new PartitionHold());
+            hold.Released = false;
+        }
+    }
+
+    /// <summary>
+    /// Releases the held locks of these partitions (waiting for a batch staging them to finish)
+    /// and stops holding them. Null releases every held partition.
+    /// </summary>
+    public async Task ReleasePartitionsAsync(IEnumerable<(string Topic, int Partition)>? partitions = null)
+    {
+        foreach ((string Topic, int Partition) key in partitions?.ToList() ?? [.. _held.Keys])
+        {
+            if (_held.TryGetValue(key, out PartitionHold? hold))
+            {
+                await hold.Gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    hold.Released = true;
+                    await hold.DropAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    hold.Gate.Release();
+                }
+            }
+        }
+    }
+
     /// <summary>The schemas of the ids the records carry, or null when the encoding reads no registry.</summary>
     private async Task<SchemaSet?> ResolveSchemasAsync(IReadOnlyList<IngestRecord> records, CancellationToken cancellationToken)
     {
@@ -193,20 +237,104 @@ public sealed class BatchStager
         result.Partitions.Add((topic, partition));
         records.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
 
+        if (_held.TryGetValue((topic, partition), out PartitionHold? hold))
+        {
+            await StageHeldPartitionAsync(topic, partition, records, hold, now, schemas, result, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+
         IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
         await using (stageLock.ConfigureAwait(false))
         {
-            await StageLockedPartitionAsync(topic, partition, records, stageLock, now, schemas, result, cancellationToken).ConfigureAwait(false);
+            (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
+            await StageLockedPartitionAsync(topic, partition, records, stageLock, files, dead, now, schemas, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
     }
 
-    private async Task StageLockedPartitionAsync(
-        string topic, int partition, List<IngestRecord> records, IStageLock stageLock, DateTimeOffset now, SchemaSet? schemas, StageBatchResult result, CancellationToken cancellationToken)
+    private async Task StageHeldPartitionAsync(
+        string topic, int partition, List<IngestRecord> records, PartitionHold hold, DateTimeOffset now, SchemaSet? schemas, StageBatchResult result, CancellationToken cancellationToken)
     {
-        (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
+        await hold.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (hold.Released)
+            {
+                // Released while this batch waited: stage it the per-batch way, keeping nothing.
+                IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
+                await using (stageLock.ConfigureAwait(false))
+                {
+                    (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
+                    await StageLockedPartitionAsync(topic, partition, records, stageLock, files, dead, now, schemas, result, cancellationToken).ConfigureAwait(false);
+                }
 
+                return;
+            }
+
+            try
+            {
+                await ConfirmHoldAsync(topic, partition, hold, cancellationToken).ConfigureAwait(false);
+                // The coverage grows in place with every file and dead letter this batch commits.
+                await StageLockedPartitionAsync(topic, partition, records, hold.Lock!, hold.Files, hold.DeadLetters, now, schemas, result, cancellationToken, hold).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Half a batch may be in the stage, or the lock may be gone: the next batch starts afresh.
+                await hold.DropAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            hold.Gate.Release();
+        }
+    }
+
+    /// <summary>Makes sure the hold's lock is held without a gap since its coverage was listed; takes it and lists afresh otherwise.</summary>
+    private async Task ConfirmHoldAsync(string topic, int partition, PartitionHold hold, CancellationToken cancellationToken)
+    {
+        if (hold.Lock is { } held)
+        {
+            if (_time.GetElapsedTime(hold.ConfirmedAt) < PartitionHold.RenewAfter)
+            {
+                return;
+            }
+
+            long sent = _time.GetTimestamp();
+            try
+            {
+                await held.RenewAsync(cancellationToken).ConfigureAwait(false);
+                hold.Confirmed(sent);
+                return;
+            }
+#pragma warning disable CA1031 // Any failed renewal means the coverage may be stale: drop it and take the lock afresh (which reports a real failure).
+            catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                Log.HoldLost(_logger, e, topic, partition);
+                await hold.DropAsync().ConfigureAwait(false);
+            }
+        }
+
+        long asked = _time.GetTimestamp();
+        IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
+            hold.Hold(stageLock, asked, files, dead);
+        }
+        catch
+        {
+            await stageLock.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StageLockedPartitionAsync(
+        string topic, int partition, List<IngestRecord> records, IStageLock stageLock, OffsetRanges files, OffsetRanges dead,
+        DateTimeOffset now, SchemaSet? schemas, StageBatchResult result, CancellationToken cancellationToken, PartitionHold? hold = null)
+    {
         var pending = new List<IngestRecord>(records.Count);
         long previous = -1;
         foreach (IngestRecord record in records)
@@ -235,11 +363,13 @@ public sealed class BatchStager
             {
                 // Renewed before each further file, not after the last one: the lock is released
                 // right after, and a renewal then was one more round trip per partition per batch.
+                long sent = _time.GetTimestamp();
                 await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
+                hold?.Confirmed(sent);
             }
 
             int end = ChunkEnd(pending, start, files);
-            await StageChunkAsync(topic, partition, pending, start, end, encoder, lineEncoder, now, result, cancellationToken).ConfigureAwait(false);
+            await StageChunkAsync(topic, partition, pending, start, end, encoder, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
             start = end;
         }
     }
@@ -263,14 +393,17 @@ public sealed class BatchStager
 
     private async Task StageChunkAsync(
         string topic, int partition, List<IngestRecord> pending, int start, int end,
-        ChunkEncoder encoder, NdjsonRecordEncoder lineEncoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+        ChunkEncoder encoder, NdjsonRecordEncoder lineEncoder, DateTimeOffset now, StageBatchResult result, OffsetRanges files, OffsetRanges dead, CancellationToken cancellationToken)
     {
         StageFileName name = _layout.File(topic, partition, pending[start].Offset, pending[end - 1].Offset, _options.Compression);
         IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
         await using (upload.ConfigureAwait(false))
         {
             ChunkEncodeResult chunk;
-            Stream output = StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel);
+            ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
+            Stream output = compressor is null
+                ? StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel)
+                : new ZstdSharp.CompressionStream(upload.Content, compressor, preserveCompressor: true, leaveOpen: true);
             try
             {
                 chunk = await encoder.EncodeAsync(pending, start, end, output, cancellationToken).ConfigureAwait(false);
@@ -281,11 +414,16 @@ public sealed class BatchStager
                 {
                     await output.DisposeAsync().ConfigureAwait(false);
                 }
+
+                if (compressor is not null)
+                {
+                    _compressors.Return(compressor);
+                }
             }
 
             if (chunk.Rejects.Count > 0)
             {
-                await WriteDeadLettersAsync(topic, partition, chunk.Rejects, lineEncoder, now, result, cancellationToken).ConfigureAwait(false);
+                await WriteDeadLettersAsync(topic, partition, chunk.Rejects, lineEncoder, now, result, dead, cancellationToken).ConfigureAwait(false);
             }
 
             int lines = chunk.Lines;
@@ -308,6 +446,7 @@ public sealed class BatchStager
                 await ThrowIfNotOursAsync(name, cancellationToken).ConfigureAwait(false);
             }
 
+            files.Add(name.FirstOffset, name.LastOffset);
             result.Files.Add(new StagedFile(name, lines, created));
             result.StagedRecords += lines;
             FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
@@ -341,7 +480,7 @@ public sealed class BatchStager
 
     private async Task WriteDeadLettersAsync(
         string topic, int partition, List<(IngestRecord Record, RejectReason Reason, string? Detail)> rejects,
-        NdjsonRecordEncoder encoder, DateTimeOffset now, StageBatchResult result, CancellationToken cancellationToken)
+        NdjsonRecordEncoder encoder, DateTimeOffset now, StageBatchResult result, OffsetRanges covered, CancellationToken cancellationToken)
     {
         StageFileName name = _layout.DeadLetterFile(topic, partition, rejects[0].Record.Offset, rejects[^1].Record.Offset);
         var offsets = new OffsetRanges();
@@ -375,6 +514,11 @@ public sealed class BatchStager
                 throw new InvalidOperationException(
                     $"Dead-letter file {name.Path} already exists although its offsets were not covered when the partition lock was taken; the lock may have expired. Retry the batch.");
             }
+        }
+
+        foreach ((long first, long last) in offsets.Ranges)
+        {
+            covered.Add(first, last);
         }
 
         result.DeadLetteredRecords += rejects.Count;
