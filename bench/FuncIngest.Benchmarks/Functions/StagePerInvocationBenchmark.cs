@@ -46,7 +46,7 @@ public static class StagePerInvocationBenchmark
         {
             await using DatabendEmulator databend = await DatabendEmulator.StartAsync();
             BlobContainerClient created = await azurite.CreateContainerAsync("fn");
-            var counter = new CountingPolicy();
+            var counter = new BlobRequestCounter();
             var clientOptions = new BlobClientOptions();
             clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
             var container = new BlobContainerClient(azurite.ConnectionString, created.Name, clientOptions);

@@ -20,28 +20,28 @@ public sealed class HeldPartitionTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_held_partition_stages_a_steady_batch_in_at_most_three_round_trips_and_a_per_batch_one_needs_more()
     {
-        var counter = new RequestCounter();
+        var counter = new BlobRequestCounter();
         (BlobContainerClient container, BatchStager held) = await CreateAsync(counter);
         held.HoldPartitions([("t1", 0)]);
 
         await held.StageAsync(MakeRecords("t1", 0, 0, 99), Ct); // takes the lock and lists, once
-        var heldTrips = new List<int>();
+        var heldTrips = new List<long>();
         for (long from = 100; from < 600; from += 100)
         {
-            int before = counter.Count;
+            long before = counter.Count;
             StageBatchResult result = await held.StageAsync(MakeRecords("t1", 0, from, from + 99), Ct);
             heldTrips.Add(counter.Count - before);
             Assert.Equal(100, result.StagedRecords);
         }
 
         await held.ReleasePartitionsAsync();
-        int beforePerBatch = counter.Count;
+        long beforePerBatch = counter.Count;
         // The same kind of batch through a stager that takes the lock and lists every time, counted on the same client.
         var perBatch = new BatchStager(new AzureBlobStageStore(container), Options());
         await perBatch.StageAsync(MakeRecords("t1", 0, 600, 699), Ct);
-        int perBatchTrips = counter.Count - beforePerBatch;
+        long perBatchTrips = counter.Count - beforePerBatch;
 
-        Assert.All(heldTrips, trips => Assert.InRange(trips, 1, 3));
+        Assert.All(heldTrips, trips => Assert.InRange(trips, 1L, 3L));
         Assert.True(perBatchTrips > 3, $"per-batch staging took {perBatchTrips} round trips");
         await AssertExactlyOnceAsync(container, held.Layout, "t1", 0, 0, 699);
     }
@@ -113,7 +113,7 @@ public sealed class HeldPartitionTests(AzuriteFixture azurite)
         return options;
     }
 
-    private async Task<(BlobContainerClient Container, BatchStager Stager)> CreateAsync(RequestCounter? counter = null)
+    private async Task<(BlobContainerClient Container, BatchStager Stager)> CreateAsync(BlobRequestCounter? counter = null)
     {
         BlobContainerClient created = await azurite.CreateContainerAsync("stage", Ct);
         var options = new BlobClientOptions();
