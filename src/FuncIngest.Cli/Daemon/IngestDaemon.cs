@@ -21,6 +21,12 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     /// <summary>How long the brokers may stay unreachable at start before <c>run</c> gives up.</summary>
     internal static readonly TimeSpan KafkaStartTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The loader's wait between passes while there is work or a failure to retry.</summary>
+    internal static readonly TimeSpan IdlePassMin = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two loader passes that find nothing to load.</summary>
+    internal static readonly TimeSpan IdlePassMax = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan s_idleCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly SemaphoreSlim _loadSignal = new(0, int.MaxValue);
     private readonly HashSet<TopicPartition> _atEnd = [];
@@ -350,11 +356,17 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
     private async Task LoaderLoopAsync(CancellationToken stop)
     {
+        // Staging this process did wakes the loader at once (the signal). Without a signal a pass
+        // still runs, for files others staged (another member, a release or replay, a crashed
+        // run's leftovers) and to retry failures; each pass lists the stage, a Blob transaction,
+        // so while passes find nothing the wait doubles up to IdlePassMax.
+        TimeSpan wait = IdlePassMin;
         while (!stop.IsCancellationRequested)
         {
+            bool signaled;
             try
             {
-                await _loadSignal.WaitAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                signaled = await _loadSignal.WaitAsync(wait, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -362,6 +374,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
 
             _loaderIdle = false;
+            bool idlePass = false;
             try
             {
                 int before = Volatile.Read(ref _unloadedFiles);
@@ -373,6 +386,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (done == 0 && !result.Busy)
                 {
                     Interlocked.Exchange(ref _unloadedFiles, 0);
+                    idlePass = !signaled && _loaderFailure is null;
                 }
 
                 if (_loaderFailure is not null)
@@ -402,8 +416,13 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             {
                 _loaderIdle = true;
             }
+
+            wait = idlePass ? NextIdleWait(wait) : IdlePassMin;
         }
     }
+
+    /// <summary>The wait after a pass that found nothing: twice the last one, at most <see cref="IdlePassMax"/>.</summary>
+    internal static TimeSpan NextIdleWait(TimeSpan current) => current * 2 > IdlePassMax ? IdlePassMax : current * 2;
 
     /// <summary>A batch being staged, and the offsets to commit once it is.</summary>
     private sealed record InFlight(Task<StageBatchResult> Staging, List<TopicPartitionOffset> Offsets);
