@@ -84,8 +84,8 @@ param databendDsn string
 
 // Schema Registry (docs/schema-registry.md): optional. Empty is "not configured" to the app
 // (FuncIngestSettings.ValidateSchemaRegistry skips a blank SchemaRegistryUrl and treats an empty key
-// and secret as no basic auth), but the settings are written only when given, and the secret
-// only then reaches Key Vault, which would refuse an empty one.
+// and secret as no basic auth); still, each is written only when given, so that no empty
+// secret reaches Key Vault and the portal shows only what was configured.
 @description('Confluent Schema Registry, https://host[:port] (several comma-separated); required when valueFormat or keyFormat is not Json. Empty: no registry.')
 param schemaRegistryUrl string = ''
 

@@ -54,7 +54,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     properties: { value: kafkaPassword }
   }
 
-  // Only when given: Key Vault refuses an empty secret, and without it there is no setting to resolve.
+  // Only when given: without it the app has no SchemaRegistrySecret setting to resolve.
   resource schemaRegistry 'secrets' = if (withSchemaRegistrySecret) {
     name: 'schema-registry-secret'
     properties: { value: schemaRegistrySecret }

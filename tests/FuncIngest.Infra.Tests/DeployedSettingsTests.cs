@@ -115,6 +115,18 @@ public sealed partial class DeployedSettingsTests
         Assert.True(bound.Staging.Encoding.UsesSchemaRegistry);
     }
 
+    [Fact]
+    public async Task A_registry_key_without_its_secret_is_caught_from_the_compiled_template()
+    {
+        Dictionary<string, string> environment = ReadmeEnvironment();
+        environment["SCHEMA_REGISTRY_URL"] = "https://registry.example";
+        environment["SCHEMA_REGISTRY_KEY"] = "SRKEY123";
+
+        Dictionary<string, string?> settings = await DeployedSettingsAsync(environment);
+
+        Assert.Equal("SchemaRegistrySecret", Assert.Throws<FuncIngestConfigurationException>(() => Bind(settings).ValidateForFunctions(FunctionsKafkaBuild.Release)).Setting);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("https://registry.example")]
