@@ -82,6 +82,28 @@ param kafkaPassword string
 @description('Databend DSN, databend://user:password@host:443/database?warehouse=... Stored in Key Vault.')
 param databendDsn string
 
+// Schema Registry (docs/schema-registry.md): optional. Empty is "not configured" to the app
+// (FuncIngestSettings.ValidateSchemaRegistry skips a blank SchemaRegistryUrl and treats an empty key
+// and secret as no basic auth); still, each is written only when given, so that no empty
+// secret reaches Key Vault and the portal shows only what was configured.
+@description('Confluent Schema Registry, https://host[:port] (several comma-separated); required when valueFormat or keyFormat is not Json. Empty: no registry.')
+param schemaRegistryUrl string = ''
+
+@description('Schema Registry basic-auth user (Confluent Cloud: the Schema Registry API key); give it with schemaRegistrySecret or not at all.')
+param schemaRegistryKey string = ''
+
+@secure()
+@description('Schema Registry basic-auth password (Confluent Cloud: the Schema Registry API secret). Stored in Key Vault when given.')
+param schemaRegistrySecret string = ''
+
+@allowed(['Json', 'Avro', 'JsonSchema', 'Auto'])
+@description('How values are read: Json (as before), Avro or JsonSchema (Schema Registry wire format), Auto (decoded when they carry the header). Not Json needs schemaRegistryUrl.')
+param valueFormat string = 'Json'
+
+@allowed(['Json', 'Avro', 'JsonSchema', 'Auto'])
+@description('The same for keys (read in raw mode only).')
+param keyFormat string = 'Json'
+
 @description('Target Databend table (plain identifier).')
 param tableName string = 'events'
 
@@ -165,6 +187,7 @@ module vault 'app/keyvault.bicep' = {
     stagingAccountName: storage.outputs.stagingAccountName
     databendDsn: databendDsn
     kafkaPassword: kafkaPassword
+    schemaRegistrySecret: schemaRegistrySecret
     allowedIpRanges: allowedIpRanges
     subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
     purgeProtection: keyVaultPurgeProtection
@@ -211,7 +234,7 @@ module function 'app/function.bicep' = {
     runtimeVersion: runtimeVersion
     subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
     // The names the code reads (docs/configuration.md; local.settings.sample.json).
-    appSettings: {
+    appSettings: union({
       AzureWebJobsStorage__accountName: storage.outputs.hostAccountName
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.outputs.clientId
@@ -236,7 +259,12 @@ module function 'app/function.bicep' = {
       StageConnectionString: '@Microsoft.KeyVault(SecretUri=${vault.outputs.stageConnectionStringUri})'
       StageContainer: stagingContainerName
       FuncIngest__Staging__Table: tableName
-    }
+      FuncIngest__Staging__Encoding__ValueFormat: valueFormat
+      FuncIngest__Staging__Encoding__KeyFormat: keyFormat
+    },
+    empty(schemaRegistryUrl) ? {} : { SchemaRegistryUrl: schemaRegistryUrl },
+    empty(schemaRegistryKey) ? {} : { SchemaRegistryKey: schemaRegistryKey },
+    empty(schemaRegistrySecret) ? {} : { SchemaRegistrySecret: '@Microsoft.KeyVault(SecretUri=${vault.outputs.schemaRegistrySecretUri})' })
   }
 }
 

@@ -6,6 +6,11 @@ param stagingAccountName string
 param databendDsn string
 @secure()
 param kafkaPassword string
+@secure()
+@description('Schema Registry basic-auth password; empty: no secret is written.')
+param schemaRegistrySecret string = ''
+// Whether it was given, not the value: the output below is the secret's URI only.
+var withSchemaRegistrySecret = !empty(schemaRegistrySecret)
 @description('Addresses allowed to reach the vault besides the app\'s subnet; empty leaves it open to every network (RBAC still applies).')
 param allowedIpRanges array = []
 @description('The app\'s subnet (service endpoint Microsoft.KeyVault), through which Key Vault references resolve when the vault is closed; empty for none.')
@@ -49,6 +54,12 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     properties: { value: kafkaPassword }
   }
 
+  // Only when given: without it the app has no SchemaRegistrySecret setting to resolve.
+  resource schemaRegistry 'secrets' = if (withSchemaRegistrySecret) {
+    name: 'schema-registry-secret'
+    properties: { value: schemaRegistrySecret }
+  }
+
   // Databend's azblob stage needs the staging account's key; the app reads the connection
   // string through a Key Vault reference and never sees it in its configuration.
   resource stage 'secrets' = {
@@ -63,4 +74,5 @@ output name string = vault.name
 output id string = vault.id
 output databendDsnUri string = vault::dsn.properties.secretUri
 output kafkaSaslSecretUri string = vault::kafka.properties.secretUri
+output schemaRegistrySecretUri string = withSchemaRegistrySecret ? vault::schemaRegistry!.properties.secretUri : ''
 output stageConnectionStringUri string = vault::stage.properties.secretUri

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FuncIngest.Hosting;
+using FuncIngest.Ndjson;
 using FuncIngest.TestSupport;
 using Microsoft.Extensions.Configuration;
 
@@ -48,6 +49,8 @@ public sealed partial class DeployedSettingsTests
     [Theory]
     [InlineData("KAFKA_TOPIC", "orders,payments", "KafkaTopics")]
     [InlineData("FUNCINGEST_TABLE", "order-events", "FuncIngest:Staging:Table")]
+    [InlineData("FUNCINGEST_VALUE_FORMAT", "Avro", "SchemaRegistryUrl")]
+    [InlineData("SCHEMA_REGISTRY_URL", "https://key:secret@registry.example", "SchemaRegistryUrl")]
     public async Task A_value_the_app_refuses_is_caught_from_the_compiled_template(string variable, string value, string setting)
     {
         Dictionary<string, string> environment = ReadmeEnvironment();
@@ -63,6 +66,8 @@ public sealed partial class DeployedSettingsTests
     [InlineData("KAFKA_USERNAME", "", "kafkaUsername")]
     [InlineData("KAFKA_TOPIC", "", "kafkaTopic")]
     [InlineData("AZURE_LOCATION", "westindia", "location")]
+    [InlineData("FUNCINGEST_VALUE_FORMAT", "Protobuf", "valueFormat")]
+    [InlineData("FUNCINGEST_KEY_FORMAT", "avro", "keyFormat")]
     public async Task A_value_arm_refuses_stops_the_deployment_before_anything_is_written(string variable, string value, string parameter)
     {
         // An empty SASL secret never reaches Key Vault: the parameter is refused first. West India
@@ -82,6 +87,72 @@ public sealed partial class DeployedSettingsTests
 
         Assert.Equal(["databend-dsn", "kafka-password", "stage-connection-string"], secrets.Keys.Order(StringComparer.Ordinal));
         Assert.All(secrets, s => Assert.False(string.IsNullOrEmpty(s.Value), $"Key Vault secret '{s.Key}' would be written empty."));
+    }
+
+    [Fact]
+    public async Task Schema_registry_parameters_deploy_its_settings_with_the_secret_in_key_vault()
+    {
+        Dictionary<string, string> environment = ReadmeEnvironment();
+        environment["SCHEMA_REGISTRY_URL"] = "https://psrc-example.westeurope.azure.confluent.cloud";
+        environment["SCHEMA_REGISTRY_KEY"] = "SRKEY123";
+        environment["SCHEMA_REGISTRY_SECRET"] = "sr-secret/with+chars=";
+        environment["FUNCINGEST_VALUE_FORMAT"] = "Avro";
+        environment["FUNCINGEST_KEY_FORMAT"] = "Auto";
+
+        Dictionary<string, string?> written = await AppSettingsAsync(environment);
+        Dictionary<string, string?> secrets = Secrets(Deployment(await s_compiled.Value, environment).Module("keyvault"));
+        FuncIngestSettings bound = Bind(await DeployedSettingsAsync(environment));
+        bound.ValidateForFunctions(FunctionsKafkaBuild.Release);
+
+        // The secret is never a plain setting: a Key Vault reference to the secret the vault module writes.
+        Assert.Equal("schema-registry-secret", KeyVaultReference().Match(written["SchemaRegistrySecret"]!).Groups["name"].Value);
+        Assert.Equal("sr-secret/with+chars=", secrets["schema-registry-secret"]);
+        Assert.Equal("https://psrc-example.westeurope.azure.confluent.cloud", written["SchemaRegistryUrl"]);
+        Assert.Equal("SRKEY123", written["SchemaRegistryKey"]);
+        Assert.Equal("sr-secret/with+chars=", bound.SchemaRegistrySecret);
+        Assert.Equal(PayloadFormat.Avro, bound.Staging.Encoding.ValueFormat);
+        Assert.Equal(PayloadFormat.Auto, bound.Staging.Encoding.KeyFormat);
+        Assert.True(bound.Staging.Encoding.UsesSchemaRegistry);
+    }
+
+    [Fact]
+    public async Task A_registry_key_without_its_secret_is_caught_from_the_compiled_template()
+    {
+        Dictionary<string, string> environment = ReadmeEnvironment();
+        environment["SCHEMA_REGISTRY_URL"] = "https://registry.example";
+        environment["SCHEMA_REGISTRY_KEY"] = "SRKEY123";
+
+        Dictionary<string, string?> settings = await DeployedSettingsAsync(environment);
+
+        Assert.Equal("SchemaRegistrySecret", Assert.Throws<FuncIngestConfigurationException>(() => Bind(settings).ValidateForFunctions(FunctionsKafkaBuild.Release)).Setting);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("https://registry.example")]
+    public async Task Without_registry_credentials_no_registry_secret_or_credential_setting_is_deployed(string? url)
+    {
+        // The walkthrough sets no registry; a registry without basic auth sets the URL only.
+        Dictionary<string, string> environment = ReadmeEnvironment();
+        if (url is not null)
+        {
+            environment["SCHEMA_REGISTRY_URL"] = url;
+        }
+
+        Dictionary<string, string?> written = await AppSettingsAsync(environment);
+        Dictionary<string, string?> secrets = Secrets(Deployment(await s_compiled.Value, environment).Module("keyvault"));
+        FuncIngestSettings bound = Bind(await DeployedSettingsAsync(environment));
+        bound.ValidateForFunctions(FunctionsKafkaBuild.Release);
+
+        Assert.DoesNotContain("SchemaRegistryKey", written.Keys);
+        Assert.DoesNotContain("SchemaRegistrySecret", written.Keys);
+        Assert.DoesNotContain("schema-registry-secret", secrets.Keys);
+        Assert.Equal(url, written.GetValueOrDefault("SchemaRegistryUrl"));
+        Assert.Equal("Json", written["FuncIngest__Staging__Encoding__ValueFormat"]);
+        Assert.Equal("Json", written["FuncIngest__Staging__Encoding__KeyFormat"]);
+        Assert.False(bound.Staging.Encoding.UsesSchemaRegistry);
+        using Schemas.SchemaRegistrySchemas? registry = bound.CreateSchemaRegistry();
+        Assert.Equal(url is not null, registry is not null);
     }
 
     [Theory]
@@ -121,15 +192,18 @@ public sealed partial class DeployedSettingsTests
             .AddInMemoryCollection(appSettings.ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => s.Value))
             .Build());
 
+    /// <summary>The function app's settings as the deployment writes them (Key Vault references unresolved).</summary>
+    private static async Task<Dictionary<string, string?>> AppSettingsAsync(Dictionary<string, string> environment) =>
+        Deployment(await s_compiled.Value, environment).Module("function").Parameter("appSettings")!.AsObject()
+            .ToDictionary(s => s.Key, s => (string?)s.Value, StringComparer.Ordinal);
+
     /// <summary>The function app's settings as deployed, Key Vault references replaced by the secrets they name.</summary>
     private static async Task<Dictionary<string, string?>> DeployedSettingsAsync(Dictionary<string, string> environment)
     {
-        ArmEvaluator main = Deployment(await s_compiled.Value, environment);
-        Dictionary<string, string?> secrets = Secrets(main.Module("keyvault"));
-        JsonObject appSettings = main.Module("function").Parameter("appSettings")!.AsObject();
-        return appSettings.ToDictionary(s => s.Key, s =>
+        Dictionary<string, string?> secrets = Secrets(Deployment(await s_compiled.Value, environment).Module("keyvault"));
+        return (await AppSettingsAsync(environment)).ToDictionary(s => s.Key, s =>
         {
-            string? value = (string?)s.Value;
+            string? value = s.Value;
             if (value is not null && KeyVaultReference().Match(value) is { Success: true } reference)
             {
                 string secret = reference.Groups["name"].Value;

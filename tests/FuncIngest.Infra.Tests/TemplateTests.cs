@@ -12,9 +12,27 @@ public sealed class TemplateTests
         "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         "KafkaBrokerList", "KafkaTopics", "KafkaConsumerGroup", "KafkaProtocol", "KafkaAuthenticationMode", "KafkaUsername", "KafkaPassword",
         "DatabendDsn", "StageConnectionString", "StageContainer", "FuncIngest__Staging__Table", "FuncIngestTaskHub", "FuncIngestSweepSchedule",
+        "FuncIngest__Staging__Encoding__ValueFormat", "FuncIngest__Staging__Encoding__KeyFormat",
     ];
 
-    private static readonly string[] s_secretSettings = ["KafkaPassword", "DatabendDsn", "StageConnectionString"];
+    private static readonly string[] s_secretSettings = ["KafkaPassword", "DatabendDsn", "StageConnectionString", "SchemaRegistrySecret"];
+
+    // Every parameter given, the optional ones too, so that every setting the template can write is written.
+    private static readonly Dictionary<string, JsonNode?> s_everyParameter = new(StringComparer.Ordinal)
+    {
+        ["environmentName"] = "funcingest-test",
+        ["location"] = "westeurope",
+        ["kafkaBrokerList"] = "example.servicebus.windows.net:9093",
+        ["kafkaTopic"] = "orders",
+        ["kafkaUsername"] = "$ConnectionString",
+        ["kafkaPassword"] = "Endpoint=sb://example.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=a2V5",
+        ["databendDsn"] = "databend://user:password@example:443/db",
+        ["schemaRegistryUrl"] = "https://registry.example",
+        ["schemaRegistryKey"] = "registry-key",
+        ["schemaRegistrySecret"] = "registry-secret",
+        ["valueFormat"] = "Avro",
+        ["keyFormat"] = "Auto",
+    };
 
     [Fact]
     public async Task Templates_build_and_lint_without_a_diagnostic()
@@ -61,7 +79,8 @@ public sealed class TemplateTests
     {
         JsonNode compiled = await s_compiled.Value;
         JsonObject function = Assert.Single(Deployments(compiled), d => (string?)d["name"] == "function");
-        JsonObject settings = function["properties"]!["parameters"]!["appSettings"]!["value"]!.AsObject();
+        // appSettings is an expression (optional settings are added with union()): evaluate it.
+        JsonObject settings = new ArmEvaluator(compiled.AsObject(), s_everyParameter).Module("function").Parameter("appSettings")!.AsObject();
 
         Assert.Empty(s_requiredSettings.Except(settings.Select(s => s.Key)));
         Assert.All(s_secretSettings, name => Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings[name]!.ToString(), StringComparison.Ordinal));
