@@ -14,6 +14,14 @@ internal sealed class AnsiConsoleLineWriter(IAnsiConsole console) : TextWriter
     private readonly StringBuilder _line = new();
     private readonly Lock _writing = new();
 
+    /// <summary>
+    /// Held while a line is written; whoever redraws the live view must hold it too. Writing a line
+    /// takes the console first and the live display's lock second (LiveDisplayRenderer.Process),
+    /// a refresh takes them the other way round (LiveDisplayContext.Refresh), so two threads
+    /// doing one each deadlocked (seen in a test); one gate around both orders them.
+    /// </summary>
+    public Lock Gate => _writing;
+
     public override Encoding Encoding => Encoding.UTF8;
 
     public override void Write(char value)

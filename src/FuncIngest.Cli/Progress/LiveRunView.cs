@@ -27,14 +27,27 @@ internal static class LiveRunView
                 Task<int> running = Task.Run(() => run(lines));
                 while (await Task.WhenAny(running, Task.Delay(refresh)).ConfigureAwait(false) != running)
                 {
-                    context.UpdateTarget(Render(model.Sample()));
+                    Redraw(context, lines, model, refreshNow: false);
                 }
 
-                context.UpdateTarget(Render(model.Sample()));
-                context.Refresh();
+                Redraw(context, lines, model, refreshNow: true);
                 exit = await running.ConfigureAwait(false);
             }).ConfigureAwait(false);
         return exit;
+    }
+
+    /// <summary>Draws the table again, never at the same time as a line is written above it (see <see cref="AnsiConsoleLineWriter.Gate"/>).</summary>
+    private static void Redraw(LiveDisplayContext context, AnsiConsoleLineWriter lines, RunProgressModel model, bool refreshNow)
+    {
+        IRenderable table = Render(model.Sample());
+        lock (lines.Gate)
+        {
+            context.UpdateTarget(table);
+            if (refreshNow)
+            {
+                context.Refresh();
+            }
+        }
     }
 
     /// <summary>The table for one snapshot: a row per partition, the totals in the caption.</summary>
