@@ -125,13 +125,10 @@ public sealed class DeadLetterManager
             {
                 // As in staging: ids resolved first (a registry that cannot be asked fails the replay
                 // before anything is staged), then the synchronous encode.
-                var ids = new HashSet<int>();
-                foreach (DeadLetter letter in letters)
-                {
-                    NdjsonRecordEncoder.CollectSchemaIds(_staging.Encoding, new IngestRecord(letter.Topic, letter.Partition, letter.Offset, letter.Key, letter.Value), ids);
-                }
-
-                encoder.Schemas = await _schemas.ResolveAsync(ids, cancellationToken).ConfigureAwait(false);
+                encoder.Schemas = await _schemas.ResolveForAsync(
+                    _staging.Encoding,
+                    letters.Select(letter => new IngestRecord(letter.Topic, letter.Partition, letter.Offset, letter.Key, letter.Value)),
+                    cancellationToken).ConfigureAwait(false);
             }
 
             var buffer = new ArrayBufferWriter<byte>();

@@ -79,6 +79,22 @@ public sealed class SchemaRegistrySchemas : IDisposable
     }
 
     /// <summary>
+    /// Resolves the schema ids that <paramref name="records"/> carry under <paramref name="options"/>
+    /// (what staging and dead-letter replay do before their synchronous encode).
+    /// </summary>
+    /// <exception cref="SchemaRegistryUnavailableException">The registry could not be asked (transient).</exception>
+    internal async Task<SchemaSet> ResolveForAsync(Ndjson.EncodingOptions options, IEnumerable<Records.IngestRecord> records, CancellationToken cancellationToken = default)
+    {
+        var ids = new HashSet<int>();
+        foreach (Records.IngestRecord record in records)
+        {
+            Ndjson.NdjsonRecordEncoder.CollectSchemaIds(options, record, ids);
+        }
+
+        return ids.Count == 0 ? SchemaSet.Empty : await ResolveAsync(ids, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Resolves ids before the synchronous encode: each id maps to its schema, or to null when the
     /// registry answers that it does not have it. Known ids are not asked again.
     /// </summary>

@@ -217,18 +217,9 @@ public sealed class BatchStager
     /// <summary>The schemas of the ids the records carry, or null when the encoding reads no registry.</summary>
     private async Task<SchemaSet?> ResolveSchemasAsync(IReadOnlyList<IngestRecord> records, CancellationToken cancellationToken)
     {
-        if (!_options.Encoding.UsesSchemaRegistry)
-        {
-            return null;
-        }
-
-        var ids = new HashSet<int>();
-        foreach (IngestRecord record in records)
-        {
-            NdjsonRecordEncoder.CollectSchemaIds(_options.Encoding, record, ids);
-        }
-
-        return ids.Count == 0 ? SchemaSet.Empty : await _schemas!.ResolveAsync(ids, cancellationToken).ConfigureAwait(false);
+        return _options.Encoding.UsesSchemaRegistry
+            ? await _schemas!.ResolveForAsync(_options.Encoding, records, cancellationToken).ConfigureAwait(false)
+            : null;
     }
 
     private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, SchemaSet? schemas, CancellationToken cancellationToken)
