@@ -134,26 +134,7 @@ public sealed class JsonSyntaxDatabendTests
         var seen = new HashSet<JsonSyntax.Verdict>();
         for (int n = 0; n < 20_000; n++)
         {
-            var bytes = new List<byte>(Encoding.UTF8.GetBytes(RandomValue(random, 0)));
-            for (int e = random.Next(1, 3); e > 0 && bytes.Count > 0; e--)
-            {
-                int at = random.Next(bytes.Count);
-                switch (random.Next(3))
-                {
-                    case 0:
-                        bytes.RemoveAt(at);
-                        break;
-                    case 1:
-                        bytes.Insert(at, alphabet[random.Next(alphabet.Length)]);
-                        break;
-                    default:
-                        bytes[at] = alphabet[random.Next(alphabet.Length)];
-                        break;
-                }
-            }
-
-            byte[] candidate = [.. bytes];
-            if (System.Text.Unicode.Utf8.IsValid(candidate))
+            if (JsonMutations.Mutate(random, RandomValue(random, 0), 2, alphabet) is { } candidate)
             {
                 seen.Add(AssertSameVerdict(candidate, 8));
             }

@@ -46,27 +46,7 @@ public sealed class JsonSyntaxTests
         int valid = 0;
         for (int n = 0; n < 40_000; n++)
         {
-            var bytes = new List<byte>(Encoding.UTF8.GetBytes(s_seeds[random.Next(s_seeds.Length)]));
-            int edits = random.Next(1, 4);
-            for (int e = 0; e < edits && bytes.Count > 0; e++)
-            {
-                int at = random.Next(bytes.Count);
-                switch (random.Next(3))
-                {
-                    case 0:
-                        bytes.RemoveAt(at);
-                        break;
-                    case 1:
-                        bytes.Insert(at, alphabet[random.Next(alphabet.Length)]);
-                        break;
-                    default:
-                        bytes[at] = alphabet[random.Next(alphabet.Length)];
-                        break;
-                }
-            }
-
-            byte[] candidate = [.. bytes];
-            if (System.Text.Unicode.Utf8.IsValid(candidate))
+            if (JsonMutations.Mutate(random, s_seeds[random.Next(s_seeds.Length)], 3, alphabet) is { } candidate)
             {
                 valid += AssertSameVerdict(candidate, maxDepth: 64) ? 1 : 0;
             }
