@@ -55,9 +55,13 @@ public static class EndToEndBenchmark
             var results = options.Clis.ToDictionary(c => c.Name, _ => new List<RunResult>());
             for (int rep = 1; rep <= options.Repeat; rep++)
             {
+                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 double floor = ConsumeOnly(cluster.BootstrapServers, topic, options.Records);
+                double floorCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                 floors.Add(floor);
-                Console.WriteLine($"[{rep}] consume-only: {floor:0} records/s");
+
+                // The mock cluster's brokers run in this process, so this CPU includes serving the fetches.
+                Console.WriteLine(string.Create(s_inv, $"[{rep}] consume-only: {floor:0} records/s, {floorCpu:0.0} CPU-s with the mock brokers ({options.Records / floorCpu:0} records per CPU-s)"));
                 foreach ((string name, string dll) in options.Clis)
                 {
                     RunResult run = await RunFuncIngestAsync(name, dll, cluster.BootstrapServers, topic, azurite, databend, options);
@@ -69,14 +73,14 @@ public static class EndToEndBenchmark
             double medianFloor = Median(floors);
             Console.WriteLine();
             Console.WriteLine($"median of {options.Repeat}; consume-only {medianFloor:0} records/s; load average at end {LoadAverage()}");
-            Console.WriteLine("| build | rows/s to last row | vs consume-only | rows per CPU-s (funcingest) | CPU-s | all offsets committed | time to last row | process wall | peak RSS |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            Console.WriteLine("| build | rows/s to last row | vs consume-only | rows per CPU-s (funcingest) | CPU-s | all offsets committed | time to last row | process wall | peak RSS | bench CPU-s (mock brokers, emulator) | Azurite CPU-s |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             foreach ((string name, List<RunResult> runs) in results)
             {
                 double toLast = Median(runs.Select(r => r.TimeToLastRow.TotalSeconds));
                 double cpu = Median(runs.Select(r => r.CpuSeconds));
                 Console.WriteLine(string.Create(s_inv,
-                    $"| {name} | {options.Records / toLast:0} | {options.Records / toLast / medianFloor:0.00}x | {options.Records / cpu:0} | {cpu:0.0} | {Median(runs.Select(r => r.AllCommitted.TotalSeconds)):0.0} s | {toLast:0.0} s | {Median(runs.Select(r => r.Wall.TotalSeconds)):0.0} s | {Median(runs.Select(r => r.PeakRssMb)):0} MB |"));
+                    $"| {name} | {options.Records / toLast:0} | {options.Records / toLast / medianFloor:0.00}x | {options.Records / cpu:0} | {cpu:0.0} | {Median(runs.Select(r => r.AllCommitted.TotalSeconds)):0.0} s | {toLast:0.0} s | {Median(runs.Select(r => r.Wall.TotalSeconds)):0.0} s | {Median(runs.Select(r => r.PeakRssMb)):0} MB | {Median(runs.Select(r => r.EmulatorCpuSeconds)):0.0} | {Median(runs.Select(r => r.AzuriteCpuSeconds)):0.0} |"));
             }
 
             return results.Values.SelectMany(r => r).All(r => r.Complete) ? 0 : 1;
@@ -202,9 +206,12 @@ public static class EndToEndBenchmark
             string timeFile = Path.Combine(dir, "time.txt");
             var output = new StringBuilder();
             using var client = new SqlClient(databend.Dsn);
+            TimeSpan benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            double azuriteCpuBefore = CpuSecondsOf(azurite.ProcessId);
             var clock = Stopwatch.StartNew();
-            using Process process = Start(dir, output, [
+            using Process process = Start(dir, output, clock, [
                 "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
+                .. options.Wrap,
                 "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings]);
             TimeSpan? lastRow = null;
             TimeSpan? allCommitted = null;
@@ -230,12 +237,18 @@ public static class EndToEndBenchmark
 
             TimeSpan wall = clock.Elapsed;
             await process.WaitForExitAsync();
+            double benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds;
+            double azuriteCpu = CpuSecondsOf(azurite.ProcessId) - azuriteCpuBefore;
             long rows = await CountAsync(client, table);
             lastRow ??= rows >= options.Records ? wall : null;
             string[] time = (await File.ReadAllTextAsync(timeFile)).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[^4..];
             if (process.ExitCode != 0 || rows != options.Records)
             {
                 await Console.Error.WriteLineAsync($"{name}: exit {process.ExitCode}, {rows} rows of {options.Records}; output:\n{output}");
+            }
+            else if (options.ShowOutput)
+            {
+                Console.WriteLine(output.ToString());
             }
 
             return new RunResult(
@@ -245,7 +258,9 @@ public static class EndToEndBenchmark
                 lastRow ?? wall,
                 wall,
                 double.Parse(time[1], s_inv) + double.Parse(time[2], s_inv),
-                double.Parse(time[3], s_inv) / 1024);
+                double.Parse(time[3], s_inv) / 1024,
+                benchCpu,
+                azuriteCpu);
         }
         finally
         {
@@ -267,7 +282,9 @@ public static class EndToEndBenchmark
         }
     }
 
-    private static Process Start(string directory, StringBuilder output, string[] command)
+    private static Process Start(string directory, StringBuilder output, string[] command) => Start(directory, output, clock: null, command);
+
+    private static Process Start(string directory, StringBuilder output, Stopwatch? clock, string[] command)
     {
         var start = new ProcessStartInfo(command[0])
         {
@@ -283,8 +300,19 @@ public static class EndToEndBenchmark
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command[0]}");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (output)
+                {
+                    output.AppendLine(clock is null ? line : string.Create(s_inv, $"{clock.Elapsed.TotalSeconds,7:0.000} {line}"));
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -297,6 +325,20 @@ public static class EndToEndBenchmark
         await process.WaitForExitAsync();
         process.WaitForExit();
         return (process.ExitCode, output.ToString());
+    }
+
+    /// <summary>User + system CPU of another process from <c>/proc/PID/stat</c> (fields 14 and 15, in clock ticks of 1/100 s on Linux).</summary>
+    private static double CpuSecondsOf(int? pid)
+    {
+        string path = $"/proc/{pid}/stat";
+        if (pid is null || !File.Exists(path))
+        {
+            return 0;
+        }
+
+        string stat = File.ReadAllText(path);
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], s_inv) + long.Parse(fields[12], s_inv)) / 100.0;
     }
 
     private static double Median(IEnumerable<double> values)

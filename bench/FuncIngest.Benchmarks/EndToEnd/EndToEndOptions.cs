@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FuncIngest.Benchmarks.EndToEnd;
 
-/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll</c>.</summary>
+/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --show-output --wrap 'perf record -g -o run.perf'</c>.</summary>
 public sealed class EndToEndOptions
 {
     public int Records { get; private set; } = 400_000;
@@ -18,6 +18,12 @@ public sealed class EndToEndOptions
 
     public double ExitWhenIdleSeconds { get; private set; } = 2;
 
+    /// <summary>A command put in front of <c>dotnet funcingest.dll run</c> (inside <c>/usr/bin/time</c>), e.g. <c>perf record -g -o run.perf</c> to profile the run alone.</summary>
+    public string[] Wrap { get; private set; } = [];
+
+    /// <summary>Print each run's own output, every line prefixed with the seconds since its start.</summary>
+    public bool ShowOutput { get; private set; }
+
     /// <summary>The builds to compare, in order; by default this tree's own Release build.</summary>
     public List<(string Name, string Dll)> Clis { get; } = [];
 
@@ -26,6 +32,12 @@ public sealed class EndToEndOptions
         var options = new EndToEndOptions();
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--show-output")
+            {
+                options.ShowOutput = true;
+                continue;
+            }
+
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             i++;
             switch (args[i - 1])
@@ -35,6 +47,7 @@ public sealed class EndToEndOptions
                 case "--partitions": options.Partitions = Int(value); break;
                 case "--batch-records": options.BatchRecords = Int(value); break;
                 case "--repeat": options.Repeat = Int(value); break;
+                case "--wrap": options.Wrap = value.Split(' ', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--exit-when-idle": options.ExitWhenIdleSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cli":
                     int eq = value.IndexOf('=', StringComparison.Ordinal);

@@ -24,6 +24,9 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
     /// <summary>The blob endpoint, e.g. <c>http://127.0.0.1:41234/devstoreaccount1</c>.</summary>
     public Uri BlobEndpoint { get; private set; } = null!;
 
+    /// <summary>The id of Azurite's node process while it runs (the e2e benchmark reads its CPU time).</summary>
+    public int? ProcessId => _process?.Id;
+
     /// <summary>A connection string for the emulator's account.</summary>
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint={BlobEndpoint};";
