@@ -194,6 +194,11 @@ public static class EndToEndBenchmark
             values["FuncIngest__Run__MaxBatchRecords"] = batch.ToString(s_inv);
         }
 
+        foreach ((string key, string value) in options.Settings)
+        {
+            values[key] = value;
+        }
+
         await File.WriteAllTextAsync(settings, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
         try
         {

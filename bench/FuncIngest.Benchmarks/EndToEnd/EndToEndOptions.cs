@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FuncIngest.Benchmarks.EndToEnd;
 
-/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --show-output --wrap 'perf record -g -o run.perf'</c>.</summary>
+/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --show-output --wrap 'perf record -g -o run.perf'</c>.</summary>
 public sealed class EndToEndOptions
 {
     public int Records { get; private set; } = 400_000;
@@ -20,6 +20,9 @@ public sealed class EndToEndOptions
 
     /// <summary>A command put in front of <c>dotnet funcingest.dll run</c> (inside <c>/usr/bin/time</c>), e.g. <c>perf record -g -o run.perf</c> to profile the run alone.</summary>
     public string[] Wrap { get; private set; } = [];
+
+    /// <summary>Extra settings for every run (<c>--setting FuncIngest__Run__HoldPartitionLocks=true</c>), written into its local.settings.json.</summary>
+    public List<(string Key, string Value)> Settings { get; } = [];
 
     /// <summary>Print each run's own output, every line prefixed with the seconds since its start.</summary>
     public bool ShowOutput { get; private set; }
@@ -47,6 +50,10 @@ public sealed class EndToEndOptions
                 case "--partitions": options.Partitions = Int(value); break;
                 case "--batch-records": options.BatchRecords = Int(value); break;
                 case "--repeat": options.Repeat = Int(value); break;
+                case "--setting":
+                    int at = value.IndexOf('=', StringComparison.Ordinal);
+                    options.Settings.Add(at > 0 ? (value[..at], value[(at + 1)..]) : throw new ArgumentException($"--setting needs key=value, not {value}"));
+                    break;
                 case "--wrap": options.Wrap = value.Split(' ', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--exit-when-idle": options.ExitWhenIdleSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cli":
