@@ -77,9 +77,23 @@ public sealed class IngestRecord
     }
 
     /// <summary>Wraps a record read by Confluent.Kafka (the <c>funcingest run</c> host).</summary>
-    public static IngestRecord FromConsumeResult(ConsumeResult<byte[], byte[]> result)
+    public static IngestRecord FromConsumeResult(ConsumeResult<byte[], byte[]> result) => FromConsumeResult(result, result?.Topic!);
+
+    /// <summary>
+    /// Wraps a record read by Confluent.Kafka, naming its topic with <paramref name="topic"/>: the
+    /// same name as <see cref="ConsumeResult{TKey, TValue}.Topic"/>, passed so that the records a
+    /// batch holds share one string instead of keeping one copy each (Confluent.Kafka decodes the
+    /// name afresh for every message).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="topic"/> is not the record's topic.</exception>
+    public static IngestRecord FromConsumeResult(ConsumeResult<byte[], byte[]> result, string topic)
     {
         ArgumentNullException.ThrowIfNull(result);
+        if (!string.Equals(topic, result.Topic, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"the record is from topic {result.Topic}, not {topic}", nameof(topic));
+        }
+
         Message<byte[], byte[]> message = result.Message;
         List<RecordHeader>? headers = null;
         if (message.Headers is { Count: > 0 })
@@ -100,7 +114,7 @@ public sealed class IngestRecord
         };
 
         return new IngestRecord(
-            result.Topic,
+            topic,
             result.Partition.Value,
             result.Offset.Value,
             AsMemory(message.Key),

@@ -48,6 +48,24 @@ public sealed class RecordAdapterTests
     }
 
     [Fact]
+    public void Consume_result_with_a_shared_topic_string_keeps_that_instance_and_refuses_another_topic()
+    {
+        string shared = string.Concat("or", "ders".AsSpan());
+        var result = new ConsumeResult<byte[], byte[]>
+        {
+            TopicPartitionOffset = new TopicPartitionOffset("orders", 1, 7),
+            Message = new Message<byte[], byte[]> { Key = null!, Value = [1], Timestamp = Timestamp.Default },
+        };
+
+        IngestRecord record = IngestRecord.FromConsumeResult(result, shared);
+
+        Assert.Same(shared, record.Topic);
+        Assert.NotSame(result.Topic, record.Topic);
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => IngestRecord.FromConsumeResult(result, "payments"));
+        Assert.Contains("orders", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Functions_string_envelope_is_read_with_base64_headers()
     {
         const string json = """
