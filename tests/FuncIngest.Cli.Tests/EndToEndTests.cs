@@ -121,10 +121,12 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Contains("duplicates 0", verify, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Two_run_processes_in_one_group_with_one_killed_mid_way_load_everything_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_run_processes_in_one_group_with_one_killed_mid_way_load_everything_once(bool holdPartitionLocks)
     {
-        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 4, strictJson: false);
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 4, strictJson: false, holdPartitionLocks: holdPartitionLocks);
         Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
         var log = new StringWriter();
 

@@ -25,7 +25,7 @@ internal sealed class PipelineBed : IAsyncDisposable
 
     public string Table { get; }
 
-    public static async Task<PipelineBed> StartAsync(KafkaFixture kafka, AzuriteFixture azurite, int partitions, bool strictJson, bool internalStage = false)
+    public static async Task<PipelineBed> StartAsync(KafkaFixture kafka, AzuriteFixture azurite, int partitions, bool strictJson, bool internalStage = false, bool holdPartitionLocks = false)
     {
         // With an internal stage, the emulator keeps the stage's files in Azurite (a real server in its own storage).
         DatabendTarget databend = await DatabendTarget.StartAsync(
@@ -49,6 +49,7 @@ internal sealed class PipelineBed : IAsyncDisposable
             ["FuncIngest__Run__MaxBatchWaitMs"] = "200",
             ["FuncIngest__Stage__LockDuration"] = "00:00:15",
             ["FuncIngest__Run__MaxBatchRecords"] = "137",
+            ["FuncIngest__Run__HoldPartitionLocks"] = holdPartitionLocks ? "true" : "false",
         };
         if (internalStage)
         {

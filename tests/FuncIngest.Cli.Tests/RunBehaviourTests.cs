@@ -145,6 +145,33 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         Assert.Contains("final load failed; files stay staged for the next run", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The idle exit must not depend on when it looks. A failing loader is retried every second;
+    /// when each pass takes most of that second (here a slow Databend; on a loaded machine any
+    /// pass), the idle check used to restart the idle time whenever it fell into a pass, so the
+    /// run never exited (issue 20's two-member hang). Each pass here waits 700 ms at BEGIN and
+    /// then fails at COPY: the run must still end with the failure once idle for 3 s.
+    /// </summary>
+    [Fact]
+    public async Task Loader_passes_that_take_most_of_each_second_do_not_keep_the_idle_exit_away()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        Assert.SkipWhen(bed.Databend.Emulator is null, "needs the emulator's fault injection");
+        DatabendEmulator emulator = bed.Databend.Emulator!;
+
+        await kafka.ProduceAsync(bed.Topic, 1, 50, cancellationToken: Ct);
+        Assert.Equal(0, (await bed.CliAsync(Ct, "init")).Exit);
+        emulator.InjectFault(new DatabendFault("^BEGIN$", DatabendFaultKind.Delay) { Delay = TimeSpan.FromMilliseconds(700), Times = int.MaxValue });
+        emulator.InjectFault(new DatabendFault("COPY INTO", DatabendFaultKind.FailWithCode) { Code = 1025, Message = "Unknown table", Times = int.MaxValue });
+
+        // A separate process, killed if it never exits (the failure this test guards against).
+        (int exit, string output, _) = await CliProcess.RunAsync(
+            TimeSpan.FromSeconds(90), "run", "--exit-when-idle", "3", "--settings", bed.SettingsFile, "--set", "FuncIngest:Loader:MaxTransactionAttempts=1");
+
+        Assert.True(exit == 3, output);
+        Assert.Contains("error: idle for 3 s but loading still fails", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Doctor_reports_a_wrong_setting_once()
     {

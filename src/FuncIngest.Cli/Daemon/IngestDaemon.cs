@@ -36,6 +36,15 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private long _loadedRows;
     private int _unloadedFiles;
     private volatile bool _loaderIdle = true;
+
+    // The idle exit asks whether the loader has caught up, not whether a pass happens to be running
+    // when it looks: every staged batch bumps _stagedGeneration; a loader pass records the
+    // generation it began at in _settledGeneration when it found nothing to do (or failed, which
+    // the exit reports), and -1 when it did work. Sampling "a pass is running" instead restarted
+    // the idle time whenever a check fell into a pass, so with passes every second that take a
+    // few hundred milliseconds (a loaded machine, a slow or failing Databend) a run never went idle.
+    private long _stagedGeneration;
+    private long _settledGeneration = -1;
     private volatile string? _loaderFailure;
     private string? _lastKafkaError;
 
@@ -167,13 +176,16 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (run.ExitWhenIdleSeconds > 0 && idleCheck.Elapsed >= s_idleCheckInterval)
                 {
                     idleCheck.Restart();
-                    if (!CaughtUp(consumer) || batch.Count > 0 || _inFlight is not null || !_loaderIdle)
+                    if (!CaughtUp(consumer) || batch.Count > 0 || _inFlight is not null || !LoaderSettled)
                     {
-                        // Idle time counts only once partitions are assigned and read to their end.
+                        // Idle time counts only once partitions are assigned and read to their end
+                        // and the loader's last pass since the last staging found nothing to do.
                         idle.Restart();
                     }
-                    else if (idle.Elapsed.TotalSeconds >= run.ExitWhenIdleSeconds)
+                    else if (idle.Elapsed.TotalSeconds >= run.ExitWhenIdleSeconds && _loaderIdle)
                     {
+                        // Between passes: a pass running now does not restart the idle time, but
+                        // the exit waits for it (it may find files another process staged).
                         if (_loaderFailure is { } failure)
                         {
                             output.WriteLine($"error: idle for {run.ExitWhenIdleSeconds} s but loading still fails: {failure}; the staged files wait for the next run");
@@ -349,6 +361,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         StageBatchResult result = await inFlight.Staging.ConfigureAwait(false);
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
+        Interlocked.Increment(ref _stagedGeneration);
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
         progress?.Staged(result);
         try
@@ -386,6 +399,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
             _loaderIdle = false;
             bool idlePass = false;
+            bool settled = false;
+            long generation = Interlocked.Read(ref _stagedGeneration);
             try
             {
                 int before = Volatile.Read(ref _unloadedFiles);
@@ -396,9 +411,16 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 Interlocked.Add(ref _unloadedFiles, -Math.Min(before, done));
                 if (done == 0 && !result.Busy)
                 {
-                    Interlocked.Exchange(ref _unloadedFiles, 0);
+                    // Only a pass that began after the last staging can tell that none of it waits.
+                    if (generation == Interlocked.Read(ref _stagedGeneration))
+                    {
+                        Interlocked.Exchange(ref _unloadedFiles, 0);
+                    }
+
                     idlePass = !signaled && _loaderFailure is null;
                 }
+
+                settled = done == 0;
 
                 if (_loaderFailure is not null)
                 {
@@ -422,15 +444,21 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 }
 
                 _loaderFailure = failure;
+                // Retried every second, but the idle exit may count: it ends the run with the failure.
+                settled = true;
             }
             finally
             {
+                Interlocked.Exchange(ref _settledGeneration, settled ? generation : -1);
                 _loaderIdle = true;
             }
 
             wait = idlePass ? NextIdleWait(wait) : IdlePassMin;
         }
     }
+
+    /// <summary>The loader's last pass began after the last staged batch and found nothing to do (or failed).</summary>
+    private bool LoaderSettled => Interlocked.Read(ref _settledGeneration) == Interlocked.Read(ref _stagedGeneration);
 
     /// <summary>The wait after a pass that found nothing: twice the last one, at most <see cref="IdlePassMax"/>.</summary>
     internal static TimeSpan NextIdleWait(TimeSpan current) => current * 2 > IdlePassMax ? IdlePassMax : current * 2;
