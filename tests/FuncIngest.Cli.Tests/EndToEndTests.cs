@@ -147,6 +147,73 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
     }
 
     /// <summary>
+    /// A member whose partitions move to a new member while its batch is still collecting leaves
+    /// their records to the new owner: staging them would wait for the new owner's held lock until
+    /// the lock timeout and fail the batch, and commit offsets of partitions it no longer owns.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Records_of_partitions_that_move_away_before_their_batch_is_staged_are_left_to_the_new_owner(bool holdPartitionLocks)
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 4, strictJson: false, holdPartitionLocks: holdPartitionLocks);
+        Assert.True((await bed.CliAsync(Ct, "init")).Exit == 0);
+        await kafka.ProduceAsync(bed.Topic, 4, 400, cancellationToken: Ct);
+        var firstLog = new StringWriter();
+        var secondLog = new StringWriter();
+
+        // A lease outlasting the lock timeout: staging a partition the other member holds fails
+        // instead of waiting for the lease to run out.
+        string[] locks = ["--set", "FuncIngest:Stage:LockDuration=00:01:00", "--set", "FuncIngest:Stage:LockTimeout=00:00:20"];
+
+        // The first member's batch neither fills nor ages before the second member joins.
+        System.Diagnostics.Process first = bed.StartProcess(firstLog, ["run",
+            "--set", "FuncIngest:Run:MaxBatchRecords=100000", "--set", "FuncIngest:Run:MaxBatchWaitMs=600000", .. locks]);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!Snapshot(firstLog).Contains("consumed 400, staged 0", StringComparison.Ordinal))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), firstLog.ToString());
+            await Task.Delay(200, Ct);
+        }
+
+        System.Diagnostics.Process second = bed.StartProcess(secondLog, ["run", "--exit-when-idle", "12", .. locks]);
+
+        // Once the second member has staged (and, holding, keeps the locks of) what moved to it.
+        waited.Restart();
+        while (!System.Text.RegularExpressions.Regex.IsMatch(Snapshot(secondLog), @"staged [1-9]"))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), firstLog + "\n---- second\n" + secondLog);
+            await Task.Delay(200, Ct);
+        }
+
+        // SIGTERM: the first member stages and commits what it still owns, loads, and exits.
+        CliProcess.Terminate(first);
+        await first.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(1), Ct);
+        await second.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        string firstOutput = Snapshot(firstLog);
+        Assert.True(first.ExitCode == 130, firstOutput);
+        Assert.True(second.ExitCode == 0, Snapshot(secondLog));
+
+        // What it left to the new owner is exactly what it did not stage.
+        int left = int.Parse(System.Text.RegularExpressions.Regex.Match(firstOutput, @"moved away: (\d+) records").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int staged = int.Parse(System.Text.RegularExpressions.Regex.Matches(firstOutput, @"consumed 400, staged (\d+)")[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(left > 0 && left + staged == 400, firstOutput);
+        (int verifyExit, string verify) = await bed.CliAsync(Ct, "verify");
+        Assert.True(verifyExit == 0, verify + firstLog + secondLog);
+        Assert.Contains("400 rows", verify, StringComparison.Ordinal);
+        Assert.Contains("duplicates 0", verify, StringComparison.Ordinal);
+    }
+
+    private static string Snapshot(StringWriter log)
+    {
+        lock (log)
+        {
+            return log.ToString();
+        }
+    }
+
+    /// <summary>
     /// The normal scale-out: several processes on one table. Their loaders race for the table
     /// (the lease makes it rare, the ledger protocol harmless), and processes die at random.
     /// </summary>

@@ -30,6 +30,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private static readonly TimeSpan s_idleCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly SemaphoreSlim _loadSignal = new(0, int.MaxValue);
     private readonly HashSet<TopicPartition> _atEnd = [];
+
+    // Partitions revoked or lost since the consume loop last looked. Rebalance handlers run inside
+    // Consume on the loop's own thread, so no lock.
+    private readonly List<TopicPartition> _revoked = [];
     private long _consumed;
     private long _staged;
     private long _deadLettered;
@@ -110,6 +114,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 }
 
                 ConsumeResult<byte[], byte[]>? result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (_revoked.Count > 0)
+                {
+                    batchBytes -= LeaveRevokedToNewOwner(batch, nextOffsets);
+                }
+
                 if (result is { IsPartitionEOF: true })
                 {
                     lock (_atEnd)
@@ -293,6 +302,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private void Revoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
     {
         ForgetEnds(partitions.Select(p => p.TopicPartition));
+        _revoked.AddRange(partitions.Select(p => p.TopicPartition));
         if (!run.HoldPartitionLocks)
         {
             return;
@@ -305,6 +315,38 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
 
         ReleaseHeldAsync(partitions.Select(p => p.TopicPartition)).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Drops the collecting batch's records of partitions this member no longer owns, with their
+    /// offsets: nothing of them is staged or committed, so the new owner reads them from the
+    /// group's committed offset. Staging them here instead would race the new owner for the
+    /// partition (with held locks: wait for its lease until the lock timeout and fail the batch)
+    /// and commit offsets for a partition that is no longer ours, which can move the new owner's
+    /// committed offset back. Returns the payload bytes dropped.
+    /// </summary>
+    private long LeaveRevokedToNewOwner(List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
+    {
+        HashSet<(string Topic, int Partition)> revoked = [.. _revoked.Select(p => (p.Topic, p.Partition.Value))];
+        _revoked.Clear();
+        long bytes = 0;
+        int dropped = batch.RemoveAll(record =>
+        {
+            bool gone = revoked.Contains((record.Topic, record.Partition));
+            bytes += gone ? record.PayloadBytes : 0;
+            return gone;
+        });
+        foreach (TopicPartition partition in nextOffsets.Keys.Where(k => revoked.Contains((k.Topic, k.Partition.Value))).ToList())
+        {
+            nextOffsets.Remove(partition);
+        }
+
+        if (dropped > 0)
+        {
+            output.WriteLine($"partitions moved away: {dropped} records read from them but not staged are left to their new owner");
+        }
+
+        return bytes;
     }
 
     private async Task ReleaseHeldAsync(IEnumerable<TopicPartition>? partitions)
