@@ -15,7 +15,8 @@ internal sealed class RunOptions
     /// <summary>
     /// Keep each assigned partition's stage lock and coverage between batches (two stage round
     /// trips per partition per batch instead of seven), released when the partition is revoked.
-    /// Off by default: after a crash the next owner waits up to <c>FuncIngest:Stage:LockDuration</c>.
+    /// Off by default: after a crash the next owner waits up to <c>FuncIngest:Stage:LockDuration</c>,
+    /// and <c>replay</c> of a held partition waits for the lease and fails after <c>FuncIngest:Stage:LockTimeout</c>.
     /// (The member that never went idle in a rebalance test under heavy load was the idle exit
     /// sampling the loader mid-pass, not the held locks; fixed in <c>IngestDaemon</c>.)
     /// </summary>
