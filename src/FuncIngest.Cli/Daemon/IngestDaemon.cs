@@ -24,6 +24,9 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     /// <summary>The loader's wait between passes while there is work or a failure to retry.</summary>
     internal static readonly TimeSpan IdlePassMin = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the last pass of a graceful stop waits for another loader's lease.</summary>
+    internal static readonly TimeSpan FinalLoadPatience = TimeSpan.FromSeconds(30);
+
     /// <summary>The longest wait between two loader passes that find nothing to load.</summary>
     internal static readonly TimeSpan IdlePassMax = TimeSpan.FromSeconds(30);
 
@@ -49,6 +52,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     // few hundred milliseconds (a loaded machine, a slow or failing Databend) a run never went idle.
     private long _stagedGeneration;
     private long _settledGeneration = -1;
+
+    // When the last settled pass began (Stopwatch timestamp). Files other members stage show only
+    // in a listing, and idle passes back off up to IdlePassMax: the exit asks for a fresh look first.
+    private long _settledPassStartedAt;
     private volatile string? _loaderFailure;
     private string? _lastKafkaError;
 
@@ -195,14 +202,23 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     {
                         // Between passes: a pass running now does not restart the idle time, but
                         // the exit waits for it (it may find files another process staged).
-                        if (_loaderFailure is { } failure)
+                        if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _settledPassStartedAt)) > TimeSpan.FromSeconds(run.ExitWhenIdleSeconds))
+                        {
+                            // The loader last looked at the stage before this idle time began:
+                            // what another member staged since (its last files at a graceful
+                            // stop) would be left behind. Look again, then decide.
+                            if (_loadSignal.CurrentCount == 0)
+                            {
+                                _loadSignal.Release();
+                            }
+                        }
+                        else if (_loaderFailure is { } failure)
                         {
                             output.WriteLine($"error: idle for {run.ExitWhenIdleSeconds} s but loading still fails: {failure}; the staged files wait for the next run");
                             exit = ExitCodes.DependencyFailed;
                             break;
                         }
-
-                        if (Volatile.Read(ref _unloadedFiles) == 0)
+                        else if (Volatile.Read(ref _unloadedFiles) == 0)
                         {
                             output.WriteLine($"idle for {run.ExitWhenIdleSeconds} s with everything loaded; exiting");
                             break;
@@ -243,11 +259,24 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
 
         // A last pass so a graceful stop leaves nothing staged behind (it stays staged if Databend is down).
+        // When another member's loader holds the table's lease, its pass may have listed the stage
+        // before this member's last files were there, and that member may then exit idle without
+        // looking again: wait for the lease rather than leave them to whoever runs next.
         try
         {
-            LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
-            Interlocked.Add(ref _loadedRows, last.RowsLoaded);
-            progress?.Loaded(last);
+            var patience = Stopwatch.StartNew();
+            while (true)
+            {
+                LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Add(ref _loadedRows, last.RowsLoaded);
+                progress?.Loaded(last);
+                if (!last.Busy || patience.Elapsed >= FinalLoadPatience)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None).ConfigureAwait(false);
+            }
         }
 #pragma warning disable CA1031 // Any failure of the last pass leaves the files staged; the next run loads them.
         catch (Exception e)
@@ -440,6 +469,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
 
             _loaderIdle = false;
+            long passStarted = Stopwatch.GetTimestamp();
             bool idlePass = false;
             bool settled = false;
             long generation = Interlocked.Read(ref _stagedGeneration);
@@ -491,6 +521,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
             finally
             {
+                Interlocked.Exchange(ref _settledPassStartedAt, passStarted);
                 Interlocked.Exchange(ref _settledGeneration, settled ? generation : -1);
                 _loaderIdle = true;
             }
