@@ -24,9 +24,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     /// <summary>The loader's wait between passes while there is work or a failure to retry.</summary>
     internal static readonly TimeSpan IdlePassMin = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long the last pass of a graceful stop waits for another loader's lease.</summary>
-    internal static readonly TimeSpan FinalLoadPatience = TimeSpan.FromSeconds(30);
-
     /// <summary>The longest wait between two loader passes that find nothing to load.</summary>
     internal static readonly TimeSpan IdlePassMax = TimeSpan.FromSeconds(30);
 
@@ -259,24 +256,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
 
         // A last pass so a graceful stop leaves nothing staged behind (it stays staged if Databend is down).
-        // When another member's loader holds the table's lease, its pass may have listed the stage
-        // before this member's last files were there, and that member may then exit idle without
-        // looking again: wait for the lease rather than leave them to whoever runs next.
         try
         {
-            var patience = Stopwatch.StartNew();
-            while (true)
-            {
-                LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
-                Interlocked.Add(ref _loadedRows, last.RowsLoaded);
-                progress?.Loaded(last);
-                if (!last.Busy || patience.Elapsed >= FinalLoadPatience)
-                {
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None).ConfigureAwait(false);
-            }
+            LoadResult last = await pipeline.LoadAsync(Settings.Staging.Table, CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Add(ref _loadedRows, last.RowsLoaded);
+            progress?.Loaded(last);
         }
 #pragma warning disable CA1031 // Any failure of the last pass leaves the files staged; the next run loads them.
         catch (Exception e)
