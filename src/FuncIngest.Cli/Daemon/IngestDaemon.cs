@@ -51,7 +51,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private long _settledGeneration = -1;
 
     // When the last settled pass began (Stopwatch timestamp). Files other members stage show only
-    // in a listing, and idle passes back off up to IdlePassMax: the exit asks for a fresh look first.
+    // in a listing, and idle passes back off up to IdlePassMax: the exit waits for a pass that
+    // began after it asked for one.
     private long _settledPassStartedAt;
     private volatile string? _loaderFailure;
     private string? _lastKafkaError;
@@ -82,6 +83,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         long batchBytes = 0;
         var batchAge = new Stopwatch();
         var idle = Stopwatch.StartNew();
+        long? lastLookAsked = null;
         var idleCheck = Stopwatch.StartNew();
         var report = Stopwatch.StartNew();
         bool paused = false;
@@ -194,31 +196,29 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                         // Idle time counts only once partitions are assigned and read to their end
                         // and the loader's last pass since the last staging found nothing to do.
                         idle.Restart();
+                        lastLookAsked = null;
                     }
                     else if (idle.Elapsed.TotalSeconds >= run.ExitWhenIdleSeconds && _loaderIdle)
                     {
                         // Between passes: a pass running now does not restart the idle time, but
                         // the exit waits for it (it may find files another process staged).
-                        if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _settledPassStartedAt)) > TimeSpan.FromSeconds(run.ExitWhenIdleSeconds))
+                        // Passes back off while idle, so the loader's last look at the stage may
+                        // be seconds old: what another member staged since (its last files at a
+                        // graceful stop) would be left behind. Decide after one more pass.
+                        if (Interlocked.Read(ref _settledPassStartedAt) >= (lastLookAsked ??= AskForLastLook()))
                         {
-                            // The loader last looked at the stage before this idle time began:
-                            // what another member staged since (its last files at a graceful
-                            // stop) would be left behind. Look again, then decide.
-                            if (_loadSignal.CurrentCount == 0)
+                            if (_loaderFailure is { } failure)
                             {
-                                _loadSignal.Release();
+                                output.WriteLine($"error: idle for {run.ExitWhenIdleSeconds} s but loading still fails: {failure}; the staged files wait for the next run");
+                                exit = ExitCodes.DependencyFailed;
+                                break;
                             }
-                        }
-                        else if (_loaderFailure is { } failure)
-                        {
-                            output.WriteLine($"error: idle for {run.ExitWhenIdleSeconds} s but loading still fails: {failure}; the staged files wait for the next run");
-                            exit = ExitCodes.DependencyFailed;
-                            break;
-                        }
-                        else if (Volatile.Read(ref _unloadedFiles) == 0)
-                        {
-                            output.WriteLine($"idle for {run.ExitWhenIdleSeconds} s with everything loaded; exiting");
-                            break;
+
+                            if (Volatile.Read(ref _unloadedFiles) == 0)
+                            {
+                                output.WriteLine($"idle for {run.ExitWhenIdleSeconds} s with everything loaded; exiting");
+                                break;
+                            }
                         }
                     }
                 }
@@ -515,6 +515,14 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     }
 
     /// <summary>The loader's last pass began after the last staged batch and found nothing to do (or failed).</summary>
+    /// <summary>Wakes the loader for one more pass; returns when it was asked (Stopwatch timestamp).</summary>
+    private long AskForLastLook()
+    {
+        long asked = Stopwatch.GetTimestamp();
+        _loadSignal.Release();
+        return asked;
+    }
+
     private bool LoaderSettled => Interlocked.Read(ref _settledGeneration) == Interlocked.Read(ref _stagedGeneration);
 
     /// <summary>The wait after a pass that found nothing: twice the last one, at most <see cref="IdlePassMax"/>.</summary>
