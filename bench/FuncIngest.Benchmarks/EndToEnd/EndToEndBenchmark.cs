@@ -80,7 +80,7 @@ public static class EndToEndBenchmark
                 double toLast = Median(runs.Select(r => r.TimeToLastRow.TotalSeconds));
                 double cpu = Median(runs.Select(r => r.CpuSeconds));
                 Console.WriteLine(string.Create(s_inv,
-                    $"| {name}{(runs.All(r => r.Complete) ? string.Empty : " (INCOMPLETE: rates mean nothing)")} | {options.Records / toLast:0} | {options.Records / toLast / medianFloor:0.00}x | {options.Records / cpu:0} | {cpu:0.0} | {Median(runs.Select(r => r.AllCommitted.TotalSeconds)):0.0} s | {toLast:0.0} s | {Median(runs.Select(r => r.Wall.TotalSeconds)):0.0} s | {Median(runs.Select(r => r.PeakRssMb)):0} MB | {Median(runs.Select(r => r.EmulatorCpuSeconds)):0.0} | {Median(runs.Select(r => r.AzuriteCpuSeconds)):0.0} |"));
+                    $"| {name}{(runs.All(r => r.Complete) ? string.Empty : " (INCOMPLETE: rates mean nothing)")} | {options.Records / toLast:0} | {options.Records / toLast / medianFloor:0.00}x | {options.Records / cpu:0} | {cpu:0.0} | {Median(runs.Select(r => r.AllCommitted.TotalSeconds)):0.0} s | {toLast:0.0} s | {Median(runs.Select(r => r.Wall.TotalSeconds)):0.0} s | {Median(runs.Select(r => r.PeakRssMb)):0} MB | {Median(runs.Select(r => r.BenchProcessCpuSeconds)):0.0} | {Median(runs.Select(r => r.AzuriteCpuSeconds)):0.0} |"));
             }
 
             return results.Values.SelectMany(r => r).All(r => r.Complete) ? 0 : 1;

@@ -514,7 +514,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
     }
 
-    /// <summary>The loader's last pass began after the last staged batch and found nothing to do (or failed).</summary>
     /// <summary>Wakes the loader for one more pass; returns when it was asked (Stopwatch timestamp).</summary>
     private long AskForLastLook()
     {
@@ -523,6 +522,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         return asked;
     }
 
+    /// <summary>The loader's last pass began after the last staged batch and found nothing to do (or failed).</summary>
     private bool LoaderSettled => Interlocked.Read(ref _settledGeneration) == Interlocked.Read(ref _stagedGeneration);
 
     /// <summary>The wait after a pass that found nothing: twice the last one, at most <see cref="IdlePassMax"/>.</summary>
