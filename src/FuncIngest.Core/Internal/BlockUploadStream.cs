@@ -9,11 +9,19 @@ namespace FuncIngest.Internal;
 /// holding at most one block in a pooled buffer. Block ids carry a per-upload random part, so
 /// two writers racing for the same blob never commit each other's blocks.
 /// </summary>
+/// <remarks>
+/// The buffer starts small and doubles up to the block size: a staged file is mostly far smaller
+/// than a block (4 MiB by default), and a whole block per upload was about 20 MB of the 400 MB a
+/// 400,000-record <c>funcingest run</c> allocated (docs/performance.md, fourth step). Blocks are
+/// cut at the configured size, not at the length of the array the pool hands out, which is the
+/// next power of two.
+/// </remarks>
 internal sealed class BlockUploadStream : Stream
 {
     private readonly BlockBlobClient _blob;
     private readonly byte[] _uploadId = Guid.NewGuid().ToByteArray();
     private readonly List<string> _blockIds = [];
+    private readonly int _blockSize;
     private byte[] _buffer;
     private int _filled;
     private long _length;
@@ -21,8 +29,15 @@ internal sealed class BlockUploadStream : Stream
     public BlockUploadStream(BlockBlobClient blob, int blockSize)
     {
         _blob = blob;
-        _buffer = ArrayPool<byte>.Shared.Rent(blockSize);
+        _blockSize = blockSize;
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(blockSize, InitialBufferSize));
     }
+
+    /// <summary>The first buffer's size; it doubles up to the block size as the file grows.</summary>
+    internal const int InitialBufferSize = 64 * 1024;
+
+    /// <summary>What the buffer holds before it is sent: the block size, or less while the buffer is still growing.</summary>
+    private int Room => Math.Min(_buffer.Length, _blockSize) - _filled;
 
     public IReadOnlyList<string> BlockIds => _blockIds;
 
@@ -44,12 +59,12 @@ internal sealed class BlockUploadStream : Stream
     {
         while (!buffer.IsEmpty)
         {
-            int take = Math.Min(buffer.Length, _buffer.Length - _filled);
+            int take = Math.Min(buffer.Length, Room);
             buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
             _filled += take;
             _length += take;
             buffer = buffer[take..];
-            if (_filled == _buffer.Length)
+            if (Room == 0 && !TryGrow())
             {
                 await SendBlockAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -67,12 +82,12 @@ internal sealed class BlockUploadStream : Stream
     {
         while (!buffer.IsEmpty)
         {
-            int take = Math.Min(buffer.Length, _buffer.Length - _filled);
+            int take = Math.Min(buffer.Length, Room);
             buffer[..take].CopyTo(_buffer.AsSpan(_filled));
             _filled += take;
             _length += take;
             buffer = buffer[take..];
-            if (_filled == _buffer.Length)
+            if (Room == 0 && !TryGrow())
             {
                 SendBlockAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
@@ -109,6 +124,21 @@ internal sealed class BlockUploadStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Doubles a full buffer that is still smaller than a block; false when it is a whole block.</summary>
+    private bool TryGrow()
+    {
+        if (_buffer.Length >= _blockSize)
+        {
+            return false;
+        }
+
+        byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)_buffer.Length * 2, _blockSize));
+        _buffer.AsSpan(0, _filled).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+        return true;
     }
 
     private async Task SendBlockAsync(CancellationToken cancellationToken)

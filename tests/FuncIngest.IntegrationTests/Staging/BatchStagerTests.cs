@@ -184,6 +184,27 @@ public sealed class BatchStagerTests(AzuriteFixture azurite)
         await AssertExactlyOnceAsync(container, stager.Layout, "t1", 0, 0, 1999);
     }
 
+    [Fact]
+    public async Task Blocks_have_the_configured_size_while_the_upload_buffer_grows_to_it()
+    {
+        // 200 KiB is not a pool bucket size (the pool hands out 256 KiB), and larger than the
+        // upload buffer's first size, so the buffer grows twice before the first block is sent.
+        const int blockSize = 200 * 1024;
+        (BlobContainerClient container, _) = await CreateAsync();
+        var store = new AzureBlobStageStore(container, new AzureBlobStageStoreOptions { BlockSize = blockSize });
+        var stager = new BatchStager(store, Options(o => o.Compression = StageCompression.None));
+
+        StageBatchResult result = await stager.StageAsync(MakeRecords("t1", 0, 0, 2999, o => $"{{\"pad\":\"{new string('p', 200)}\",\"n\":{o}}}"), Ct);
+
+        BlockBlobClient blob = container.GetBlockBlobClient(Assert.Single(result.Files).Name.Path);
+        List<BlobBlock> blocks = [.. (await blob.GetBlockListAsync(cancellationToken: Ct)).Value.CommittedBlocks];
+        Assert.True(blocks.Count >= 3, $"{blocks.Count} blocks");
+        Assert.All(blocks[..^1], block => Assert.Equal(blockSize, block.SizeLong));
+        Assert.InRange(blocks[^1].SizeLong, 1, blockSize);
+        Assert.Equal((await blob.GetPropertiesAsync(cancellationToken: Ct)).Value.ContentLength, blocks.Sum(b => b.SizeLong));
+        await AssertExactlyOnceAsync(container, stager.Layout, "t1", 0, 0, 2999);
+    }
+
     [Theory]
     [InlineData("", "FuncIngest:Staging:Table")]
     [InlineData("bad-name", "FuncIngest:Staging:Table")]
