@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using FuncIngest.TestSupport;
 using FuncIngest.TestSupport.Azurite;
@@ -24,7 +25,7 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         (int first, string firstOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
         var clock = Stopwatch.StartNew();
         // Every partition has nothing past the group's committed offset: no record, no position.
-        (int second, string secondOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1").WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        (int second, string secondOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1", "--verbose").WaitAsync(TimeSpan.FromSeconds(60), Ct);
         TimeSpan secondTook = clock.Elapsed;
         (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify");
 
@@ -35,6 +36,12 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         Assert.True(secondTook < TimeSpan.FromSeconds(30), $"{secondTook}: {secondOutput}");
         Assert.True(verify == 0, verifyOutput);
         Assert.Contains("200 rows", verifyOutput, StringComparison.Ordinal);
+        // --verbose ends with what the process cost (in-process here, so the test host's figures).
+        Assert.DoesNotContain("process: ", firstOutput, StringComparison.Ordinal);
+        Match counters = Regex.Match(secondOutput, @"process: [0-9.]+ CPU-s, GC \d+/\d+/\d+ collections \(gen 0/1/2\), [0-9.]+ s paused, (\d+) MB allocated, (\d+) methods compiled at run time in [0-9.]+ s");
+        Assert.True(counters.Success, secondOutput);
+        Assert.True(long.Parse(counters.Groups[1].Value, CultureInfo.InvariantCulture) > 0, counters.Value);
+        Assert.True(long.Parse(counters.Groups[2].Value, CultureInfo.InvariantCulture) > 0, counters.Value);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using FuncIngest.Cli.Commands;
+using FuncIngest.Cli.Logging;
 using FuncIngest.Cli.Progress;
 using FuncIngest.Hosting;
 using FuncIngest.Loading;
@@ -270,7 +271,28 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
 
         Report();
+        LogProcessCounters();
         return stop.IsCancellationRequested ? ExitCodes.Interrupted : exit;
+    }
+
+    /// <summary>
+    /// With --verbose, what the process cost: run-time compilation and garbage collection apart
+    /// from the pipeline's own work (docs/performance.md, fourth step, found the JIT this way).
+    /// </summary>
+    private void LogProcessCounters()
+    {
+        ILogger logger = logs.CreateLogger("FuncIngest.Cli.Run");
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            using var self = Process.GetCurrentProcess();
+            double cpu = self.TotalProcessorTime.TotalSeconds;
+            (int gen0, int gen1, int gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            double paused = GC.GetTotalPauseDuration().TotalSeconds;
+            long allocated = GC.GetTotalAllocatedBytes() / (1024 * 1024);
+            long jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+            double jitSeconds = System.Runtime.JitInfo.GetCompilationTime().TotalSeconds;
+            Log.ProcessCounters(logger, cpu, gen0, gen1, gen2, paused, allocated, jitMethods, jitSeconds);
+        }
     }
 
     /// <summary>Fails the start, with the setting to check, when no broker answers within <see cref="KafkaStartTimeout"/>.</summary>

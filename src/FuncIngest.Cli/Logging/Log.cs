@@ -8,6 +8,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 900, Message = "{Facility} {Client}: {Message}")]
     public static partial void Kafka(ILogger logger, LogLevel level, string facility, string client, string message);
 
+    [LoggerMessage(EventId = 910, Level = LogLevel.Information,
+        Message = "process: {CpuSeconds:F1} CPU-s, GC {Gen0}/{Gen1}/{Gen2} collections (gen 0/1/2), {PauseSeconds:F2} s paused, {AllocatedMegabytes} MB allocated, {JitMethods} methods compiled at run time in {JitSeconds:F2} s")]
+    public static partial void ProcessCounters(ILogger logger, double cpuSeconds, int gen0, int gen1, int gen2, double pauseSeconds, long allocatedMegabytes, long jitMethods, double jitSeconds);
+
     /// <summary>librdkafka's syslog levels as log levels.</summary>
     public static LogLevel ToLogLevel(SyslogLevel level) => level switch
     {
