@@ -180,6 +180,40 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
     }
 
     [Fact]
+    public async Task An_idle_exit_leaves_nothing_behind_that_another_member_staged_after_the_loaders_last_pass()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
+        await kafka.ProduceAsync(bed.Topic, 1, 100, cancellationToken: Ct);
+        var log = new StringWriter();
+        using Process run = bed.StartProcess(log, "run", "--exit-when-idle", "4");
+        using var client = new global::Databend.Client.DatabendClient(bed.Databend.Dsn);
+        var deadline = Stopwatch.StartNew();
+        while (await CountAsync(client, bed.Table) < 100 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        // Its own records are loaded. Idle passes now come 1, 3 and 7 s later (the wait doubles),
+        // and the idle time counts from the first of them, so the exit is due about 5 s from now:
+        // files staged at 3.5 s, as another member stages its last batch at a graceful stop, are
+        // seen by no regular pass before the exit. The exit's last look loads them, and so would
+        // the last pass every exit makes; with both taken out (tried), the run exits with 100 rows.
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+        var options = new FuncIngest.Staging.StagingOptions { Table = bed.Table };
+        var container = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        var stager = new FuncIngest.Staging.BatchStager(new FuncIngest.Staging.AzureBlobStageStore(container), options);
+        List<FuncIngest.Records.IngestRecord> elsewhere = [.. Enumerable.Range(0, 50).Select(o => new FuncIngest.Records.IngestRecord("elsewhere", 0, o, null, System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{o}}}")))];
+        Assert.Equal(50, (await stager.StageAsync(elsewhere, Ct)).StagedRecords);
+
+        await run.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        run.WaitForExit();
+        string output = Read(log);
+        Assert.True(run.ExitCode == 0, output);
+        Assert.Contains("idle for 4 s with everything loaded; exiting", output, StringComparison.Ordinal);
+        Assert.True(await CountAsync(client, bed.Table) == 150, output);
+    }
+
+    [Fact]
     public async Task Doctor_reports_a_wrong_setting_once()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 1, strictJson: false);
@@ -226,6 +260,19 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         .Replace("c-" + bed.Table.Replace('_', '-'), "funcingest", StringComparison.Ordinal)
         .Replace(bed.Topic, "events", StringComparison.Ordinal)
         .Replace(bed.Table, "events", StringComparison.Ordinal);
+
+    /// <summary>The table's rows; 0 while the run has not created it yet.</summary>
+    private static async Task<long> CountAsync(global::Databend.Client.DatabendClient client, string table)
+    {
+        try
+        {
+            return (await client.ExecuteAsync($"SELECT count(*) FROM {table}", Ct)).Rows[0].GetInt64(0);
+        }
+        catch (global::Databend.Client.DatabendException e) when (e.ServerCode == 1025) // UnknownTable
+        {
+            return 0;
+        }
+    }
 
     private static string Read(StringWriter log)
     {
