@@ -38,7 +38,18 @@ public static class EndToEndBenchmark
             return 2;
         }
 
+        if (options.Pin && (Environment.ProcessorCount < 2 || !File.Exists(Taskset)))
+        {
+            await Console.Error.WriteLineAsync($"--pin needs at least 2 cores ({Environment.ProcessorCount} here) and {Taskset} (util-linux)");
+            return 2;
+        }
+
         Console.WriteLine($"e2e: {options.Records} records of {options.ValueBytes} B in {options.Partitions} partitions, batch records {options.BatchRecords?.ToString(s_inv) ?? "default"}, {Environment.ProcessorCount} cores, load average at start {LoadAverage()}");
+        if (options.Pin)
+        {
+            Console.WriteLine($"pinned: each funcingest run on core {RunCore}, this process (mock brokers, emulator) and Azurite on cores {OthersCores} meanwhile; consume-only unpinned");
+        }
+
         using var cluster = new KafkaMockCluster(brokerCount: 3);
         var azurite = new AzuriteFixture();
         await azurite.InitializeAsync();
@@ -213,9 +224,15 @@ public static class EndToEndBenchmark
             using var client = new SqlClient(databend.Dsn);
             TimeSpan benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             double azuriteCpuBefore = CpuSecondsOf(azurite.ProcessId);
+            if (options.Pin)
+            {
+                await PinAsync(OthersCores, Environment.ProcessId, azurite.ProcessId);
+            }
+
             var clock = Stopwatch.StartNew();
             using Process process = Start(dir, output, clock, [
                 "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
+                .. options.Pin ? (string[])[Taskset, "-c", RunCore] : [],
                 .. options.Wrap,
                 "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings]);
             TimeSpan? lastRow = null;
@@ -242,6 +259,11 @@ public static class EndToEndBenchmark
 
             TimeSpan wall = clock.Elapsed;
             await process.WaitForExitAsync();
+            if (options.Pin)
+            {
+                await PinAsync(AllCores, Environment.ProcessId, azurite.ProcessId);
+            }
+
             double benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds;
             double azuriteCpu = CpuSecondsOf(azurite.ProcessId) - azuriteCpuBefore;
             long rows = await CountAsync(client, table);
@@ -333,6 +355,29 @@ public static class EndToEndBenchmark
     }
 
     /// <summary>User + system CPU of another process from <c>/proc/PID/stat</c> (fields 14 and 15, in clock ticks of 1/100 s on Linux).</summary>
+    private const string Taskset = "/usr/bin/taskset";
+
+    private static string RunCore => (Environment.ProcessorCount - 1).ToString(s_inv);
+
+    private static string OthersCores => Environment.ProcessorCount == 2 ? "0" : string.Create(s_inv, $"0-{Environment.ProcessorCount - 2}");
+
+    private static string AllCores => string.Create(s_inv, $"0-{Environment.ProcessorCount - 1}");
+
+    /// <summary>Sets the cores of every thread of these processes (threads started later inherit them).</summary>
+    private static async Task PinAsync(string cores, params int?[] pids)
+    {
+        foreach (int pid in pids.OfType<int>())
+        {
+            var output = new StringBuilder();
+            using Process taskset = Start(Environment.CurrentDirectory, output, [Taskset, "-a", "-p", "-c", cores, pid.ToString(s_inv)]);
+            await taskset.WaitForExitAsync();
+            if (taskset.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"taskset -a -p -c {cores} {pid} exited {taskset.ExitCode}: {output}");
+            }
+        }
+    }
+
     private static double CpuSecondsOf(int? pid)
     {
         string path = $"/proc/{pid}/stat";

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FuncIngest.Benchmarks.EndToEnd;
 
-/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --show-output --wrap 'perf record -g -o run.perf'</c>.</summary>
+/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --show-output --pin --wrap 'perf record -g -o run.perf'</c>.</summary>
 public sealed class EndToEndOptions
 {
     public int Records { get; private set; } = 400_000;
@@ -27,6 +27,13 @@ public sealed class EndToEndOptions
     /// <summary>Print each run's own output, every line prefixed with the seconds since its start.</summary>
     public bool ShowOutput { get; private set; }
 
+    /// <summary>
+    /// Give each <c>funcingest run</c> the last core to itself and put this process (mock brokers,
+    /// emulator) and Azurite on the others while it runs, so its CPU time is its own work and not
+    /// the contention of sharing cores with them. The consume-only floor stays unpinned.
+    /// </summary>
+    public bool Pin { get; private set; }
+
     /// <summary>The builds to compare, in order; by default this tree's own Release build.</summary>
     public List<(string Name, string Dll)> Clis { get; } = [];
 
@@ -38,6 +45,12 @@ public sealed class EndToEndOptions
             if (args[i] == "--show-output")
             {
                 options.ShowOutput = true;
+                continue;
+            }
+
+            if (args[i] == "--pin")
+            {
+                options.Pin = true;
                 continue;
             }
 
