@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Azure.Storage.Blobs;
+using FuncIngest.Records;
+using FuncIngest.Staging;
 using FuncIngest.TestSupport;
 using FuncIngest.TestSupport.Azurite;
 using FuncIngest.TestSupport.Databend;
@@ -199,10 +202,10 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
         // seen by no regular pass before the exit. The exit's last look loads them, and so would
         // the last pass every exit makes; with both taken out (tried), the run exits with 100 rows.
         await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
-        var options = new FuncIngest.Staging.StagingOptions { Table = bed.Table };
-        var container = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
-        var stager = new FuncIngest.Staging.BatchStager(new FuncIngest.Staging.AzureBlobStageStore(container), options);
-        List<FuncIngest.Records.IngestRecord> elsewhere = [.. Enumerable.Range(0, 50).Select(o => new FuncIngest.Records.IngestRecord("elsewhere", 0, o, null, System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{o}}}")))];
+        var options = new StagingOptions { Table = bed.Table };
+        var container = new BlobContainerClient(azurite.ConnectionString, "c-" + bed.Table.Replace('_', '-'));
+        var stager = new BatchStager(new AzureBlobStageStore(container), options);
+        List<IngestRecord> elsewhere = [.. Enumerable.Range(0, 50).Select(o => new IngestRecord("elsewhere", 0, o, null, System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{o}}}")))];
         Assert.Equal(50, (await stager.StageAsync(elsewhere, Ct)).StagedRecords);
 
         await run.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
