@@ -354,7 +354,6 @@ public static class EndToEndBenchmark
         return (process.ExitCode, output.ToString());
     }
 
-    /// <summary>User + system CPU of another process from <c>/proc/PID/stat</c> (fields 14 and 15, in clock ticks of 1/100 s on Linux).</summary>
     private const string Taskset = "/usr/bin/taskset";
 
     private static string RunCore => (Environment.ProcessorCount - 1).ToString(s_inv);
@@ -378,6 +377,7 @@ public static class EndToEndBenchmark
         }
     }
 
+    /// <summary>User + system CPU of another process from <c>/proc/PID/stat</c> (fields 14 and 15, in clock ticks of 1/100 s on Linux).</summary>
     private static double CpuSecondsOf(int? pid)
     {
         string path = $"/proc/{pid}/stat";
