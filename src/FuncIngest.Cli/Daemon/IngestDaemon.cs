@@ -51,10 +51,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private long _stagedGeneration;
     private long _settledGeneration = -1;
 
-    // When the last settled pass began (Stopwatch timestamp). Files other members stage show only
+    // When the last finished pass began (Stopwatch timestamp). Files other members stage show only
     // in a listing, and idle passes back off up to IdlePassMax: the exit waits for a pass that
     // began after it asked for one.
-    private long _settledPassStartedAt;
+    private long _lastPassStartedAt;
     private volatile string? _loaderFailure;
     private string? _lastKafkaError;
 
@@ -206,7 +206,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                         // Passes back off while idle, so the loader's last look at the stage may
                         // be seconds old: what another member staged since (its last files at a
                         // graceful stop) would be left behind. Decide after one more pass.
-                        if (Interlocked.Read(ref _settledPassStartedAt) >= (lastLookAsked ??= AskForLastLook()))
+                        if (Interlocked.Read(ref _lastPassStartedAt) >= (lastLookAsked ??= AskForLastLook()))
                         {
                             if (_loaderFailure is { } failure)
                             {
@@ -527,7 +527,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             }
             finally
             {
-                Interlocked.Exchange(ref _settledPassStartedAt, passStarted);
+                Interlocked.Exchange(ref _lastPassStartedAt, passStarted);
                 Interlocked.Exchange(ref _settledGeneration, settled ? generation : -1);
                 _loaderIdle = true;
             }
