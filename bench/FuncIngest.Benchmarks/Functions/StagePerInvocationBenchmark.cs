@@ -14,7 +14,7 @@ namespace FuncIngest.Benchmarks.Functions;
 
 /// <summary>
 /// The Functions path, in process: what the <c>Ingest</c> function does per invocation (one
-/// <see cref="BatchStager.StageAsync"/> of the trigger's batch, taking each partition's lock and
+/// <see cref="BatchStager.StageAsync(IReadOnlyList{FuncIngest.Records.IngestRecord}, CancellationToken)"/> of the trigger's batch, taking each partition's lock and
 /// listing its coverage every time), then what the load activity does (<see cref="TableLoader"/>)
 /// against the Databend emulator. Counts this process's CPU and the Blob requests of our client.
 /// </summary>

@@ -76,12 +76,14 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);
 
-        // Sized up front: growing by doubling allocated as much again as the records' own objects.
+        // A batch is encoded and compressed as records arrive: what it holds until staged is its
+        // compressed files, so memory does not grow with MaxBatchRecords. (A list of records, when
+        // it holds them for a Schema Registry encoding, is sized up front: growing by doubling
+        // allocated as much again as the records' own objects.)
         int batchCapacity = Math.Min(run.MaxBatchRecords, 65_536);
-        var batch = new List<IngestRecord>(batchCapacity);
+        StagingBatch batch = pipeline.StartBatch(batchCapacity);
         TopicPartition? lastPartition = null;
         var nextOffsets = new Dictionary<TopicPartition, Offset>();
-        long batchBytes = 0;
         var batchAge = new Stopwatch();
         var idle = Stopwatch.StartNew();
         long? lastLookAsked = null;
@@ -123,7 +125,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 ConsumeResult<byte[], byte[]>? result = consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (_revoked.Count > 0)
                 {
-                    batchBytes -= LeaveRevokedToNewOwner(batch, nextOffsets);
+                    LeaveRevokedToNewOwner(batch, nextOffsets);
                 }
 
                 if (result is { IsPartitionEOF: true })
@@ -148,7 +150,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
                     IngestRecord record = IngestRecord.FromConsumeResult(result, lastPartition.Topic);
                     batch.Add(record);
-                    batchBytes += record.PayloadBytes;
                     nextOffsets[lastPartition] = result.Offset + 1;
                     Interlocked.Increment(ref _consumed);
                     progress?.Consumed(lastPartition, result.Offset);
@@ -169,13 +170,12 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     await CompleteInFlightAsync(consumer).ConfigureAwait(false);
                 }
 
-                if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batchBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
+                if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batch.PayloadBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
                 {
                     await CompleteInFlightAsync(consumer).ConfigureAwait(false);
                     _inFlight = StartStaging(batch, nextOffsets);
-                    batch = new List<IngestRecord>(batchCapacity);
+                    batch = pipeline.StartBatch(batchCapacity);
                     nextOffsets = [];
-                    batchBytes = 0;
                 }
 
                 if (report.Elapsed >= TimeSpan.FromSeconds(5))
@@ -240,6 +240,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
         finally
         {
+            // Staged batches dispose themselves; this one was not staged (empty, or the run failed).
+            batch.Dispose();
             progress?.Detach();
             // After a failure, a batch still in flight is abandoned uncommitted (its records are
             // read again), not completed by the revoke handler that Close calls.
@@ -358,19 +360,13 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     /// group's committed offset. Staging them here instead would race the new owner for the
     /// partition (with held locks: wait for its lease until the lock timeout and fail the batch)
     /// and commit offsets for a partition that is no longer ours, which can move the new owner's
-    /// committed offset back. Returns the payload bytes dropped.
+    /// committed offset back.
     /// </summary>
-    private long LeaveRevokedToNewOwner(List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
+    private void LeaveRevokedToNewOwner(StagingBatch batch, Dictionary<TopicPartition, Offset> nextOffsets)
     {
         HashSet<(string Topic, int Partition)> revoked = [.. _revoked.Select(p => (p.Topic, p.Partition.Value))];
         _revoked.Clear();
-        long bytes = 0;
-        int dropped = batch.RemoveAll(record =>
-        {
-            bool gone = revoked.Contains((record.Topic, record.Partition));
-            bytes += gone ? record.PayloadBytes : 0;
-            return gone;
-        });
+        int dropped = batch.RemovePartitions(revoked);
         foreach (TopicPartition partition in nextOffsets.Keys.Where(k => revoked.Contains((k.Topic, k.Partition.Value))).ToList())
         {
             nextOffsets.Remove(partition);
@@ -380,8 +376,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         {
             output.WriteLine($"partitions moved away: {dropped} records read from them but not staged are left to their new owner");
         }
-
-        return bytes;
     }
 
     private async Task ReleaseHeldAsync(IEnumerable<TopicPartition>? partitions)
@@ -418,11 +412,17 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         }
     }
 
-    private InFlight StartStaging(List<IngestRecord> batch, Dictionary<TopicPartition, Offset> nextOffsets)
+    private InFlight StartStaging(StagingBatch batch, Dictionary<TopicPartition, Offset> nextOffsets)
     {
-        // On the thread pool, so that encoding and compressing do not hold up the consume loop.
+        // On the thread pool, so that uploading does not hold up the consume loop.
         // Not cancellable: a stop request waits for the batch to be staged and committed.
-        Task<StageBatchResult> staging = Task.Run(() => pipeline.StageAsync(batch, cancellationToken: CancellationToken.None));
+        Task<StageBatchResult> staging = Task.Run(async () =>
+        {
+            using (batch)
+            {
+                return await pipeline.StageAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            }
+        });
         return new InFlight(staging, [.. nextOffsets.Select(n => new TopicPartitionOffset(n.Key, n.Value))]);
     }
 

@@ -74,6 +74,29 @@ public sealed class IngestPipeline
     }
 
     /// <summary>
+    /// Starts a batch for <paramref name="table"/> (default <see cref="DefaultTable"/>) that is
+    /// encoded and compressed as records are added (<see cref="StagingBatch"/>), for a host that
+    /// collects records one by one; stage it with <see cref="StageAsync(StagingBatch, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="FuncIngestConfigurationException"><paramref name="table"/> is not one of <see cref="StagingOptions.ConfiguredTables"/>.</exception>
+    public StagingBatch StartBatch(int expectedRecords = 0, string? table = null) => Stager(table ?? DefaultTable).StartBatch(expectedRecords);
+
+    /// <summary>
+    /// Stages a batch made by <see cref="StartBatch"/>, like <see cref="StageAsync(IReadOnlyList{IngestRecord}, string?, CancellationToken)"/>
+    /// stages records. The caller disposes the batch afterwards.
+    /// </summary>
+    public async Task<StageBatchResult> StageAsync(StagingBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (Settings.Loader.EnsureObjects)
+        {
+            await EnsureStageAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await batch.Stager.StageAsync(batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Keeps the stage locks and coverage of these partitions of <paramref name="table"/> between
     /// batches (<see cref="BatchStager.HoldPartitions"/>), for a host that owns them for a while.
     /// </summary>

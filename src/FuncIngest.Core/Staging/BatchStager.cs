@@ -12,7 +12,7 @@ namespace FuncIngest.Staging;
 /// <summary>
 /// Turns a batch of Kafka records (any mix of topics and partitions) into NDJSON files in the
 /// stage, and rejected records into dead-letter files, so that a batch can be acknowledged to
-/// Kafka once <see cref="StageAsync"/> returns. Shared by the Functions trigger and
+/// Kafka once <see cref="StageAsync(IReadOnlyList{IngestRecord}, CancellationToken)"/> returns. Shared by the Functions trigger and
 /// <c>funcingest run</c>.
 /// </summary>
 /// <remarks>
@@ -36,6 +36,9 @@ public sealed class BatchStager
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), PartitionHold> _held = new();
     private readonly CompressorPool _compressors;
     private readonly SchemaRegistrySchemas? _schemas;
+
+    /// <summary>Stages a partition's share of a batch once its lock is held and its coverage known.</summary>
+    private delegate Task StageLocked(IStageLock stageLock, OffsetRanges files, OffsetRanges dead, PartitionHold? hold, StageBatchResult result, CancellationToken cancellationToken);
 
     /// <summary>Creates a stager; the options are validated here.</summary>
     /// <param name="store">The stage.</param>
@@ -61,7 +64,8 @@ public sealed class BatchStager
         _layout = options.Layout;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _compressors = new CompressorPool(options.ZstdLevel, options.MaxParallelPartitions);
+        // A StagingBatch keeps one compressor per partition with an open file while it collects.
+        _compressors = new CompressorPool(options.ZstdLevel, Math.Max(options.MaxParallelPartitions, 16));
     }
 
     /// <summary>The stage layout in use.</summary>
@@ -98,9 +102,22 @@ public sealed class BatchStager
         await Parallel.ForEachAsync(
             work,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelPartitions, CancellationToken = cancellationToken },
-            async (item, token) => parts[item.Index] = await StagePartitionAsync(item.Topic, item.Partition, item.Records, now, schemas, token).ConfigureAwait(false))
+            async (item, token) =>
+            {
+                item.Records.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+                parts[item.Index] = await StagePartitionAsync(
+                    item.Topic,
+                    item.Partition,
+                    (stageLock, files, dead, hold, result, ct) => StageLockedPartitionAsync(item.Topic, item.Partition, item.Records, stageLock, files, dead, now, schemas, result, ct, hold),
+                    token).ConfigureAwait(false);
+            })
             .ConfigureAwait(false);
 
+        return Summarize(parts, started);
+    }
+
+    private StageBatchResult Summarize(StageBatchResult[] parts, long started)
+    {
         var result = new StageBatchResult();
         foreach (StageBatchResult part in parts)
         {
@@ -112,6 +129,55 @@ public sealed class BatchStager
         FuncIngestMetrics.StagedRecords.Add(result.SkippedRecords, new KeyValuePair<string, object?>("outcome", "skipped"));
         FuncIngestMetrics.StageDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
         return result;
+    }
+
+    /// <summary>
+    /// Starts a batch that encodes and compresses records as they are added
+    /// (<see cref="StagingBatch"/>); stage it with <see cref="StageAsync(StagingBatch, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="expectedRecords">Records the batch will likely hold: sizes its list when it holds records (Schema Registry encodings).</param>
+    public StagingBatch StartBatch(int expectedRecords = 0) =>
+        new(this, _options, _compressors, _time, Math.Max(0, expectedRecords));
+
+    /// <summary>
+    /// Stages a batch built with <see cref="StartBatch"/>, with the same outcome and guarantees as
+    /// <see cref="StageAsync(IReadOnlyList{IngestRecord}, CancellationToken)"/> for its records. No
+    /// record can be added to it afterwards; dispose it when this returns or throws.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch was started by another stager.</exception>
+    public async Task<StageBatchResult> StageAsync(StagingBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!ReferenceEquals(batch.Stager, this))
+        {
+            throw new ArgumentException("the batch was started by another stager (another table)", nameof(batch));
+        }
+
+        batch.Finish();
+        if (batch.Records is { } records)
+        {
+            return await StageAsync(records, cancellationToken).ConfigureAwait(false);
+        }
+
+        long started = _time.GetTimestamp();
+        PreparedPartition[] partitions = [.. batch.Partitions];
+        var parts = new StageBatchResult[partitions.Length];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, partitions.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelPartitions, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                PreparedPartition prepared = partitions[i];
+                parts[i] = await StagePartitionAsync(
+                    prepared.Topic,
+                    prepared.Partition,
+                    (stageLock, files, dead, hold, result, ct) => StagePreparedAsync(prepared, stageLock, files, dead, batch.Now, result, hold, ct),
+                    token).ConfigureAwait(false);
+                parts[i].SkippedRecords += prepared.Duplicates;
+            })
+            .ConfigureAwait(false);
+
+        return Summarize(parts, started);
     }
 
     /// <summary>
@@ -222,30 +288,38 @@ public sealed class BatchStager
             : null;
     }
 
-    private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, List<IngestRecord> records, DateTimeOffset now, SchemaSet? schemas, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="stageLocked"/> for a partition under its stage lock, with its coverage
+    /// (staged and quarantined files, dead letters): the held lock and in-memory coverage when the
+    /// partition is held, a lock taken and folders listed for this batch otherwise.
+    /// </summary>
+    private async Task<StageBatchResult> StagePartitionAsync(string topic, int partition, StageLocked stageLocked, CancellationToken cancellationToken)
     {
         var result = new StageBatchResult();
         result.Partitions.Add((topic, partition));
-        records.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
 
         if (_held.TryGetValue((topic, partition), out PartitionHold? hold))
         {
-            await StageHeldPartitionAsync(topic, partition, records, hold, now, schemas, result, cancellationToken).ConfigureAwait(false);
+            await StageHeldPartitionAsync(topic, partition, stageLocked, hold, result, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
+        await StageUnheldPartitionAsync(topic, partition, stageLocked, result, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task StageUnheldPartitionAsync(string topic, int partition, StageLocked stageLocked, StageBatchResult result, CancellationToken cancellationToken)
+    {
         IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
         await using (stageLock.ConfigureAwait(false))
         {
             (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
-            await StageLockedPartitionAsync(topic, partition, records, stageLock, files, dead, now, schemas, result, cancellationToken).ConfigureAwait(false);
+            await stageLocked(stageLock, files, dead, null, result, cancellationToken).ConfigureAwait(false);
         }
-
-        return result;
     }
 
     private async Task StageHeldPartitionAsync(
-        string topic, int partition, List<IngestRecord> records, PartitionHold hold, DateTimeOffset now, SchemaSet? schemas, StageBatchResult result, CancellationToken cancellationToken)
+        string topic, int partition, StageLocked stageLocked, PartitionHold hold, StageBatchResult result, CancellationToken cancellationToken)
     {
         await hold.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -253,13 +327,7 @@ public sealed class BatchStager
             if (hold.Released)
             {
                 // Released while this batch waited: stage it the per-batch way, keeping nothing.
-                IStageLock stageLock = await _store.LockAsync(_layout.PartitionLock(topic, partition), cancellationToken).ConfigureAwait(false);
-                await using (stageLock.ConfigureAwait(false))
-                {
-                    (OffsetRanges files, OffsetRanges dead) = await CoverageAsync(topic, partition, cancellationToken).ConfigureAwait(false);
-                    await StageLockedPartitionAsync(topic, partition, records, stageLock, files, dead, now, schemas, result, cancellationToken).ConfigureAwait(false);
-                }
-
+                await StageUnheldPartitionAsync(topic, partition, stageLocked, result, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -267,7 +335,7 @@ public sealed class BatchStager
             {
                 await ConfirmHoldAsync(topic, partition, hold, cancellationToken).ConfigureAwait(false);
                 // The coverage grows in place with every file and dead letter this batch commits.
-                await StageLockedPartitionAsync(topic, partition, records, hold.Lock!, hold.Files, hold.DeadLetters, now, schemas, result, cancellationToken, hold).ConfigureAwait(false);
+                await stageLocked(hold.Lock!, hold.Files, hold.DeadLetters, hold, result, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -350,15 +418,7 @@ public sealed class BatchStager
         int start = 0;
         while (start < pending.Count)
         {
-            if (start > 0)
-            {
-                // Renewed before each further file, not after the last one: the lock is released
-                // right after, and a renewal then was one more round trip per partition per batch.
-                long sent = _time.GetTimestamp();
-                await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
-                hold?.Confirmed(sent);
-            }
-
+            await RenewBeforeFurtherFileAsync(stageLock, start == 0, hold, cancellationToken).ConfigureAwait(false);
             int end = ChunkEnd(pending, start, files);
             await StageChunkAsync(topic, partition, pending, start, end, encoder, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
             start = end;
@@ -412,38 +472,220 @@ public sealed class BatchStager
                 }
             }
 
-            if (chunk.Rejects.Count > 0)
+            await FinishFileAsync(
+                topic, partition, name, upload, chunk.Lines, chunk.LineOffsets, chunk.BytesIn, chunk.Rejects, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completes a file whose lines are written to <paramref name="upload"/>: its rejected records
+    /// go to a dead-letter file first (see the class remarks for why first), then the file is
+    /// committed with metadata that agrees with its name, unless it has no line.
+    /// </summary>
+    private async Task FinishFileAsync(
+        string topic, int partition, StageFileName name, IStageUpload upload, int lines, OffsetRanges lineOffsets, long bytesIn,
+        List<(IngestRecord Record, RejectReason Reason, string? Detail)> rejects, NdjsonRecordEncoder lineEncoder, DateTimeOffset now,
+        StageBatchResult result, OffsetRanges files, OffsetRanges dead, CancellationToken cancellationToken)
+    {
+        if (rejects.Count > 0)
+        {
+            await WriteDeadLettersAsync(topic, partition, rejects, lineEncoder, now, result, dead, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (lines == 0)
+        {
+            return;
+        }
+
+        var metadata = new Dictionary<string, string>
+        {
+            [StageMetadata.FirstOffset] = name.FirstOffset.ToString(CultureInfo.InvariantCulture),
+            [StageMetadata.LastOffset] = name.LastOffset.ToString(CultureInfo.InvariantCulture),
+            [StageMetadata.LineCount] = lines.ToString(CultureInfo.InvariantCulture),
+            [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, lineOffsets, cancellationToken).ConfigureAwait(false),
+            [StageMetadata.Mode] = _options.Encoding.Mode.ToString().ToLowerInvariant(),
+        };
+        bool created = await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
+        if (!created)
+        {
+            await ThrowIfNotOursAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+
+        files.Add(name.FirstOffset, name.LastOffset);
+        result.Files.Add(new StagedFile(name, lines, created));
+        result.StagedRecords += lines;
+        FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
+        FuncIngestMetrics.BytesIn.Add(bytesIn);
+        FuncIngestMetrics.BytesOut.Add(upload.Content.Length);
+        Log.FileStaged(_logger, lines, topic, partition, name.Path, created ? "created" : "already there");
+    }
+
+    /// <summary>
+    /// Stages a partition's prepared files. A file none of whose offsets is covered goes up as it
+    /// was compressed; one that overlaps the coverage (a redelivery: another member or an earlier
+    /// attempt staged some of its records) is cut again by <see cref="StageRecutAsync"/>.
+    /// </summary>
+    private async Task StagePreparedAsync(
+        PreparedPartition prepared, IStageLock stageLock, OffsetRanges files, OffsetRanges dead, DateTimeOffset now, StageBatchResult result, PartitionHold? hold, CancellationToken cancellationToken)
+    {
+        string topic = prepared.Topic;
+        int partition = prepared.Partition;
+        using var lineEncoder = new NdjsonRecordEncoder(_options.Encoding, now);
+        bool first = true;
+        foreach (PreparedFile file in prepared.Files)
+        {
+            if (files.IntersectsOpen(file.FirstOffset - 1, file.LastOffset + 1) || dead.IntersectsOpen(file.FirstOffset - 1, file.LastOffset + 1))
             {
-                await WriteDeadLettersAsync(topic, partition, chunk.Rejects, lineEncoder, now, result, dead, cancellationToken).ConfigureAwait(false);
+                first = await StageRecutAsync(topic, partition, file, stageLock, files, dead, lineEncoder, now, result, first, hold, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
-            int lines = chunk.Lines;
-            if (lines == 0)
+            await RenewBeforeFurtherFileAsync(stageLock, first, hold, cancellationToken).ConfigureAwait(false);
+            first = false;
+            StageFileName name = _layout.File(topic, partition, file.FirstOffset, file.LastOffset, _options.Compression);
+            IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
+            await using (upload.ConfigureAwait(false))
             {
-                return;
+                if (file.Lines > 0)
+                {
+                    await file.Content.WriteToAsync(upload.Content, cancellationToken).ConfigureAwait(false);
+                }
+
+                await FinishFileAsync(
+                    topic, partition, name, upload, file.Lines, file.LineOffsets, file.BytesIn, file.Rejects, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (result.SkippedRecords > 0)
+        {
+            Log.SkippedCovered(_logger, result.SkippedRecords, topic, partition);
+        }
+    }
+
+    /// <summary>
+    /// Stages what of a prepared file is not covered yet, as staging its records would have: its
+    /// lines are decompressed and paired with their offsets, covered lines and rejects dropped, and
+    /// the rest cut into files that never span a covered range. Returns false once a file was written.
+    /// </summary>
+    private async Task<bool> StageRecutAsync(
+        string topic, int partition, PreparedFile file, IStageLock stageLock, OffsetRanges files, OffsetRanges dead,
+        NdjsonRecordEncoder lineEncoder, DateTimeOffset now, StageBatchResult result, bool first, PartitionHold? hold, CancellationToken cancellationToken)
+    {
+        byte[] plain;
+        using (MemoryStream compressed = file.Content.ToMemoryStream())
+        {
+            Stream decompressing = StageFiles.Decompress(compressed, _options.Compression);
+            await using (decompressing.ConfigureAwait(false))
+            {
+                using var copy = new MemoryStream();
+                await decompressing.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+                plain = copy.ToArray();
+            }
+        }
+
+        // Every line ends in '\n' and holds none inside (NdjsonRecordEncoder replaces raw newlines).
+        var entries = new List<(long Offset, int Start, int End, int Reject)>(file.Records);
+        int position = 0;
+        foreach (long offset in StageFiles.Offsets(file.LineOffsets))
+        {
+            int end = plain.AsSpan(position).IndexOf((byte)'\n') + position + 1;
+            entries.Add((offset, position, end, -1));
+            position = end;
+        }
+
+        for (int i = 0; i < file.Rejects.Count; i++)
+        {
+            entries.Add((file.Rejects[i].Record.Offset, 0, 0, i));
+        }
+
+        entries.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        var kept = new List<(long Offset, int Start, int End, int Reject)>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (files.Contains(entry.Offset) || dead.Contains(entry.Offset))
+            {
+                result.SkippedRecords++;
+            }
+            else
+            {
+                kept.Add(entry);
+            }
+        }
+
+        int start = 0;
+        while (start < kept.Count)
+        {
+            int stop = start + 1;
+            while (stop < kept.Count && !files.IntersectsOpen(kept[stop - 1].Offset, kept[stop].Offset))
+            {
+                stop++;
             }
 
-            var metadata = new Dictionary<string, string>
+            await RenewBeforeFurtherFileAsync(stageLock, first, hold, cancellationToken).ConfigureAwait(false);
+            first = false;
+            StageFileName name = _layout.File(topic, partition, kept[start].Offset, kept[stop - 1].Offset, _options.Compression);
+            IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
+            await using (upload.ConfigureAwait(false))
             {
-                [StageMetadata.FirstOffset] = name.FirstOffset.ToString(CultureInfo.InvariantCulture),
-                [StageMetadata.LastOffset] = name.LastOffset.ToString(CultureInfo.InvariantCulture),
-                [StageMetadata.LineCount] = lines.ToString(CultureInfo.InvariantCulture),
-                [StageMetadata.LineOffsets] = await InlineOrSidecarAsync(name.Path, chunk.LineOffsets, cancellationToken).ConfigureAwait(false),
-                [StageMetadata.Mode] = _options.Encoding.Mode.ToString().ToLowerInvariant(),
-            };
-            bool created = await upload.CommitAsync(metadata, cancellationToken).ConfigureAwait(false);
-            if (!created)
-            {
-                await ThrowIfNotOursAsync(name, cancellationToken).ConfigureAwait(false);
+                var lineOffsets = new OffsetRanges();
+                var rejects = new List<(IngestRecord Record, RejectReason Reason, string? Detail)>();
+                int lines = 0;
+                long bytesIn = 0;
+                ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
+                Stream output = compressor is null
+                    ? StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel)
+                    : new ZstdSharp.CompressionStream(upload.Content, compressor, preserveCompressor: true, leaveOpen: true);
+                try
+                {
+                    for (int i = start; i < stop; i++)
+                    {
+                        (long offset, int lineStart, int lineEnd, int reject) = kept[i];
+                        if (reject >= 0)
+                        {
+                            rejects.Add(file.Rejects[reject]);
+                            continue;
+                        }
+
+                        await output.WriteAsync(plain.AsMemory(lineStart, lineEnd - lineStart), cancellationToken).ConfigureAwait(false);
+                        lineOffsets.Add(offset);
+                        lines++;
+                        // The records' payload sizes are not kept; the encoded line stands in for the metric.
+                        bytesIn += lineEnd - lineStart;
+                    }
+                }
+                finally
+                {
+                    if (!ReferenceEquals(output, upload.Content))
+                    {
+                        await output.DisposeAsync().ConfigureAwait(false);
+                    }
+
+                    if (compressor is not null)
+                    {
+                        _compressors.Return(compressor);
+                    }
+                }
+
+                await FinishFileAsync(topic, partition, name, upload, lines, lineOffsets, bytesIn, rejects, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
             }
 
-            files.Add(name.FirstOffset, name.LastOffset);
-            result.Files.Add(new StagedFile(name, lines, created));
-            result.StagedRecords += lines;
-            FuncIngestMetrics.StagedFiles.Add(created ? 1 : 0);
-            FuncIngestMetrics.BytesIn.Add(chunk.BytesIn);
-            FuncIngestMetrics.BytesOut.Add(upload.Content.Length);
-            Log.FileStaged(_logger, lines, topic, partition, name.Path, created ? "created" : "already there");
+            start = stop;
+        }
+
+        return first;
+    }
+
+    /// <summary>
+    /// Renews the partition's lock before each further file of a batch, not after the last one:
+    /// the lock is released right after, and a renewal then was one more round trip per partition per batch.
+    /// </summary>
+    private async Task RenewBeforeFurtherFileAsync(IStageLock stageLock, bool first, PartitionHold? hold, CancellationToken cancellationToken)
+    {
+        if (!first)
+        {
+            long sent = _time.GetTimestamp();
+            await stageLock.RenewAsync(cancellationToken).ConfigureAwait(false);
+            hold?.Confirmed(sent);
         }
     }
 
