@@ -3,8 +3,8 @@ using System.Buffers;
 namespace FuncIngest.Internal;
 
 /// <summary>
-/// A write-only stream into pooled segments: where a staged file's compressed bytes wait while its
-/// batch is still being consumed. Segments start small and grow (4 KiB, 16 KiB, then 64 KiB), so
+/// A write-only stream into pooled segments: where a staged file's bytes wait while its batch is
+/// still being consumed. Segments start small and grow (4 KiB, 16 KiB, then 64 KiB), so
 /// a partition with a few records in a batch does not hold a large buffer, and no segment is
 /// copied into a bigger one as the file grows.
 /// </summary>
@@ -72,6 +72,15 @@ internal sealed class SegmentBufferStream : Stream
         {
             int filled = i == _segments.Count - 1 ? _lastFilled : _segments[i].Length;
             await destination.WriteAsync(_segments[i].AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes everything held to <paramref name="destination"/>, in order, synchronously (an in-memory destination).</summary>
+    public void WriteTo(Stream destination)
+    {
+        for (int i = 0; i < _segments.Count; i++)
+        {
+            destination.Write(_segments[i], 0, i == _segments.Count - 1 ? _lastFilled : _segments[i].Length);
         }
     }
 

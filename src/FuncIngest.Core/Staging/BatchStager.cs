@@ -64,8 +64,8 @@ public sealed class BatchStager
         _layout = options.Layout;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        // A StagingBatch keeps one compressor per partition with an open file while it collects.
-        _compressors = new CompressorPool(options.ZstdLevel, Math.Max(options.MaxParallelPartitions, 16));
+        // Not more idle ones: a used compressor holds up to 3 MiB (PreparedFile).
+        _compressors = new CompressorPool(options.ZstdLevel, options.MaxParallelPartitions);
     }
 
     /// <summary>The stage layout in use.</summary>
@@ -451,25 +451,14 @@ public sealed class BatchStager
         await using (upload.ConfigureAwait(false))
         {
             ChunkEncodeResult chunk;
-            ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
-            Stream output = compressor is null
-                ? StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel)
-                : new ZstdSharp.CompressionStream(upload.Content, compressor, preserveCompressor: true, leaveOpen: true);
+            (Stream output, ZstdSharp.Compressor? compressor) = OpenCompressed(upload.Content);
             try
             {
                 chunk = await encoder.EncodeAsync(pending, start, end, output, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                if (!ReferenceEquals(output, upload.Content))
-                {
-                    await output.DisposeAsync().ConfigureAwait(false);
-                }
-
-                if (compressor is not null)
-                {
-                    _compressors.Return(compressor);
-                }
+                await CloseCompressedAsync(output, upload.Content, compressor).ConfigureAwait(false);
             }
 
             await FinishFileAsync(
@@ -546,9 +535,21 @@ public sealed class BatchStager
             IStageUpload upload = await _store.StartUploadAsync(name.Path, cancellationToken).ConfigureAwait(false);
             await using (upload.ConfigureAwait(false))
             {
-                if (file.Lines > 0)
+                if (file.Lines > 0 && file.IsCompressed)
                 {
                     await file.Content.WriteToAsync(upload.Content, cancellationToken).ConfigureAwait(false);
+                }
+                else if (file.Lines > 0)
+                {
+                    (Stream output, ZstdSharp.Compressor? compressor) = OpenCompressed(upload.Content);
+                    try
+                    {
+                        await file.Content.WriteToAsync(output, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await CloseCompressedAsync(output, upload.Content, compressor).ConfigureAwait(false);
+                    }
                 }
 
                 await FinishFileAsync(
@@ -572,9 +573,9 @@ public sealed class BatchStager
         NdjsonRecordEncoder lineEncoder, DateTimeOffset now, StageBatchResult result, bool first, PartitionHold? hold, CancellationToken cancellationToken)
     {
         byte[] plain;
-        using (MemoryStream compressed = file.Content.ToMemoryStream())
+        using (MemoryStream held = file.Content.ToMemoryStream())
         {
-            Stream decompressing = StageFiles.Decompress(compressed, _options.Compression);
+            Stream decompressing = file.IsCompressed ? StageFiles.Decompress(held, _options.Compression) : held;
             await using (decompressing.ConfigureAwait(false))
             {
                 using var copy = new MemoryStream();
@@ -631,10 +632,7 @@ public sealed class BatchStager
                 var rejects = new List<(IngestRecord Record, RejectReason Reason, string? Detail)>();
                 int lines = 0;
                 long bytesIn = 0;
-                ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
-                Stream output = compressor is null
-                    ? StageFiles.Compress(upload.Content, _options.Compression, _options.ZstdLevel)
-                    : new ZstdSharp.CompressionStream(upload.Content, compressor, preserveCompressor: true, leaveOpen: true);
+                (Stream output, ZstdSharp.Compressor? compressor) = OpenCompressed(upload.Content);
                 try
                 {
                     for (int i = start; i < stop; i++)
@@ -655,15 +653,7 @@ public sealed class BatchStager
                 }
                 finally
                 {
-                    if (!ReferenceEquals(output, upload.Content))
-                    {
-                        await output.DisposeAsync().ConfigureAwait(false);
-                    }
-
-                    if (compressor is not null)
-                    {
-                        _compressors.Return(compressor);
-                    }
+                    await CloseCompressedAsync(output, upload.Content, compressor).ConfigureAwait(false);
                 }
 
                 await FinishFileAsync(topic, partition, name, upload, lines, lineOffsets, bytesIn, rejects, lineEncoder, now, result, files, dead, cancellationToken).ConfigureAwait(false);
@@ -673,6 +663,30 @@ public sealed class BatchStager
         }
 
         return first;
+    }
+
+    /// <summary>The compressor the stage's compression calls for over <paramref name="destination"/>, a pooled one for zstd.</summary>
+    private (Stream Output, ZstdSharp.Compressor? Rented) OpenCompressed(Stream destination)
+    {
+        ZstdSharp.Compressor? compressor = _options.Compression == StageCompression.Zstd ? _compressors.Rent() : null;
+        Stream output = compressor is null
+            ? StageFiles.Compress(destination, _options.Compression, _options.ZstdLevel)
+            : new ZstdSharp.CompressionStream(destination, compressor, preserveCompressor: true, leaveOpen: true);
+        return (output, compressor);
+    }
+
+    /// <summary>Ends the compressed stream (the file's one frame) and returns the compressor to the pool.</summary>
+    private async Task CloseCompressedAsync(Stream output, Stream destination, ZstdSharp.Compressor? rented)
+    {
+        if (!ReferenceEquals(output, destination))
+        {
+            await output.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (rented is not null)
+        {
+            _compressors.Return(rented);
+        }
     }
 
     /// <summary>

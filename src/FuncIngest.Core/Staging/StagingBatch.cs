@@ -7,7 +7,8 @@ namespace FuncIngest.Staging;
 /// <summary>
 /// A batch that is encoded and compressed as its records are added, for a host that collects
 /// records one by one (<c>funcingest run</c>): what the batch holds until it is staged is its
-/// compressed files, not the records, so memory does not grow with the batch's record count.
+/// files' bytes (compressed once a file passes 256 KiB), not the records, so memory does not grow
+/// with the batch's record count.
 /// Made by <see cref="BatchStager.StartBatch"/>, staged by <see cref="BatchStager.StageAsync(StagingBatch, CancellationToken)"/>,
 /// then disposed.
 /// </summary>

@@ -20,7 +20,7 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Scenarios => ["plain", "limits", "redelivery", "redelivery-limits", "duplicates", "held", "gzip", "none"];
+    public static TheoryData<string> Scenarios => ["plain", "limits", "redelivery", "redelivery-limits", "duplicates", "held", "gzip", "none", "large", "large-redelivery", "large-gzip"];
 
     /// <summary>
     /// Each scenario stages an earlier batch the same way into two stages, then the batch under
@@ -38,20 +38,23 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
             "limits" => o => { o.Encoding.Mode = RecordMode.Transform; o.MaxFileRecords = 40; o.MaxFileBytes = 3000; },
             // Raw lines (they carry their offset, which the comparison checks), strict so that some are rejected.
             "redelivery-limits" => o => { o.Encoding.StrictJson = true; o.MaxFileRecords = 20; o.MaxFileBytes = 3000; },
-            "gzip" => o => o.Compression = StageCompression.Gzip,
+            "gzip" or "large-gzip" => o => o.Compression = StageCompression.Gzip,
             "none" => o => o.Compression = StageCompression.None,
             _ => o => o.Encoding.Mode = RecordMode.Transform,
         };
 
         // Every seventh value is not JSON: dead letters inside files, and (redelivery) inside covered ranges.
-        Func<long, string> value = o => o % 7 == 3 ? "not json" : $"{{\"n\":{o},\"pad\":\"{new string('p', (int)(o % 50))}\"}}";
-        bool redelivery = scenario.StartsWith("redelivery", StringComparison.Ordinal);
+        // "large": files pass PreparedFile.CompressAfterBytes, so they are compressed as they grow.
+        bool large = scenario.StartsWith("large", StringComparison.Ordinal);
+        Func<long, string> value = o => o % 7 == 3 ? "not json" : $"{{\"n\":{o},\"pad\":\"{new string('p', (int)(o % 50) + (large ? 300 : 0))}\"}}";
+        bool redelivery = scenario.EndsWith("redelivery", StringComparison.Ordinal) || scenario == "redelivery-limits";
         List<IngestRecord> earlier = redelivery
             ? [.. MakeRecords("t1", 0, 0, 49, value), .. MakeRecords("t1", 1, 10, 19, value)]
             : [];
         List<IngestRecord> batch = scenario switch
         {
-            // Overlaps the staged 0-49 and adds 100-119 with a hole at 60-69 that a file covers (see below).
+            _ when large => [.. MakeRecords("t1", 0, 30, 59, value), .. MakeRecords("t1", 0, 70, 1999, value), .. MakeRecords("t1", 1, 0, 29, value)],
+            // Overlaps the staged 0-49 and adds 70-119 after a hole at 60-69 that a file covers (see below).
             _ when redelivery => [.. MakeRecords("t1", 0, 30, 59, value), .. MakeRecords("t1", 0, 70, 119, value), .. MakeRecords("t1", 1, 0, 29, value)],
             "duplicates" => [.. MakeRecords("t1", 0, 0, 29, value), .. MakeRecords("t1", 0, 20, 24, value), .. MakeRecords("t1", 0, 30, 39, value)],
             _ => [.. MakeRecords("t1", 0, 0, 199, value), .. MakeRecords("t1", 2, 1000, 1049, value), .. MakeRecords("payments", 0, 5, 9, value)],
@@ -88,6 +91,7 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
                 }
 
                 Assert.Equal(batch.Count, staging.Count);
+                Assert.Equal(large, staging.Partitions.SelectMany(p => p.Files).Any(f => f.IsCompressed));
                 Assert.Equal(batch.Sum(r => r.PayloadBytes), staging.PayloadBytes);
                 results.Add(await stager.StageAsync(staging, Ct));
             }
