@@ -85,9 +85,15 @@ public sealed class IngestPipeline
     /// Stages a batch made by <see cref="StartBatch"/>, like <see cref="StageAsync(IReadOnlyList{IngestRecord}, string?, CancellationToken)"/>
     /// stages records. The caller disposes the batch afterwards.
     /// </summary>
+    /// <exception cref="ArgumentException">The batch was started by another pipeline.</exception>
     public async Task<StageBatchResult> StageAsync(StagingBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (!_stagers.Values.Contains(batch.Stager))
+        {
+            throw new ArgumentException("the batch was started by another pipeline", nameof(batch));
+        }
+
         if (Settings.Loader.EnsureObjects)
         {
             await EnsureStageAsync(cancellationToken).ConfigureAwait(false);

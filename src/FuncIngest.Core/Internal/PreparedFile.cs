@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using FuncIngest.Ndjson;
 using FuncIngest.Records;
 using FuncIngest.Staging;
@@ -16,7 +17,9 @@ namespace FuncIngest.Internal;
 /// then its window as it fills; measured with ZstdSharp, 32 at once), which for a partition with
 /// a small share of the batch is more than its lines; compressing every partition on arrival
 /// made a 32-partition run's peak RSS 312 MB against 203 MB holding records. A file that stays
-/// small is compressed when it is staged, with a pooled compressor.
+/// small is compressed when it is staged, with a pooled compressor. How many files of a batch
+/// compress as they grow is capped too (<see cref="StagingBatch"/>): past the cap a file stays
+/// plain, so a batch spread over many partitions holds at most its lines, not a compressor each.
 /// </remarks>
 internal sealed class PreparedFile : IDisposable
 {
@@ -29,11 +32,14 @@ internal sealed class PreparedFile : IDisposable
     private readonly StageCompression _compression;
     private readonly int _zstdLevel;
     private readonly CompressorPool _pool;
+    private readonly StrongBox<int> _compressorsLeft;
     private ZstdSharp.Compressor? _compressor;
     private Stream? _writer;
+    private bool _slotReturned;
 
-    public PreparedFile(long firstOffset, StageCompression compression, int zstdLevel, CompressorPool pool)
+    public PreparedFile(long firstOffset, StageCompression compression, int zstdLevel, CompressorPool pool, StrongBox<int> compressorsLeft)
     {
+        _compressorsLeft = compressorsLeft;
         FirstOffset = firstOffset;
         LastOffset = firstOffset;
         _compression = compression;
@@ -132,8 +138,9 @@ internal sealed class PreparedFile : IDisposable
             scratch.ResetWrittenCount();
         }
 
-        if (!IsCompressed && _compression != StageCompression.None && Content.Length >= CompressAfterBytes)
+        if (!IsCompressed && _compression != StageCompression.None && Content.Length >= CompressAfterBytes && _compressorsLeft.Value > 0)
         {
+            _compressorsLeft.Value--;
             StartCompressing();
         }
     }
@@ -164,6 +171,12 @@ internal sealed class PreparedFile : IDisposable
         {
             _pool.Return(_compressor);
             _compressor = null;
+        }
+
+        if (IsCompressed && _writer is null && !_slotReturned)
+        {
+            _slotReturned = true;
+            _compressorsLeft.Value++;
         }
     }
 }

@@ -589,7 +589,13 @@ public sealed class BatchStager
         int position = 0;
         foreach (long offset in StageFiles.Offsets(file.LineOffsets))
         {
-            int end = plain.AsSpan(position).IndexOf((byte)'\n') + position + 1;
+            int newline = plain.AsSpan(position).IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                throw new InvalidDataException($"a prepared file of {topic}[{partition}] from offset {file.FirstOffset} holds fewer lines than its {file.Lines} offsets");
+            }
+
+            int end = position + newline + 1;
             entries.Add((offset, position, end, -1));
             position = end;
         }

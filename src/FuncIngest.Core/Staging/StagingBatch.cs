@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FuncIngest.Internal;
 using FuncIngest.Ndjson;
 using FuncIngest.Records;
@@ -29,8 +30,10 @@ public sealed class StagingBatch : IDisposable
     private NdjsonRecordEncoder? _encoder;
     private readonly Dictionary<(string Topic, int Partition), PreparedPartition> _partitions = [];
     private readonly List<IngestRecord>? _records;
+    private readonly StrongBox<int> _compressorsLeft;
     private PreparedPartition? _last;
     private bool _finished;
+    private bool _disposed;
 
     internal StagingBatch(BatchStager stager, StagingOptions options, CompressorPool compressors, TimeProvider time, int expectedRecords)
     {
@@ -38,6 +41,9 @@ public sealed class StagingBatch : IDisposable
         _options = options;
         _compressors = compressors;
         _time = time;
+        // Files compressing as they grow, at 1 to 3 MiB of compressor each (PreparedFile): a few
+        // per partition staged at once; the batch's other files stay plain until staged.
+        _compressorsLeft = new StrongBox<int>(options.MaxParallelPartitions * 2);
         if (options.Encoding.UsesSchemaRegistry)
         {
             _records = new List<IngestRecord>(expectedRecords);
@@ -63,8 +69,12 @@ public sealed class StagingBatch : IDisposable
 
     internal IEnumerable<PreparedPartition> Partitions => _partitions.Values;
 
-    /// <summary>Encodes the record into its partition's open file (or keeps it for a dead letter).</summary>
-    /// <exception cref="InvalidOperationException">The batch is being staged or was staged.</exception>
+    /// <summary>
+    /// Encodes the record into its partition's open file (or keeps it for a dead letter). A
+    /// partition's records come in offset order, as a consumer delivers them; a repeated offset
+    /// is skipped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The batch is being staged, was staged or disposed; or the offset is below an earlier one of its partition and new.</exception>
     public void Add(IngestRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -96,16 +106,22 @@ public sealed class StagingBatch : IDisposable
             _encoder = new NdjsonRecordEncoder(_options.Encoding, Now);
         }
 
-        _last.Add(record, _encoder, _options, _compressors);
+        _last.Add(record, _encoder, _options, _compressors, _compressorsLeft);
     }
 
     /// <summary>
     /// Forgets the records of these partitions (they moved to another consumer-group member), so
     /// nothing of them is staged; returns how many were dropped.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The batch is being staged, was staged or disposed.</exception>
     public int RemovePartitions(IEnumerable<(string Topic, int Partition)> partitions)
     {
         ArgumentNullException.ThrowIfNull(partitions);
+        if (_finished)
+        {
+            throw new InvalidOperationException("partitions cannot be removed from a batch that is being staged, was staged or was disposed");
+        }
+
         HashSet<(string Topic, int Partition)> gone = [.. partitions];
         int dropped = 0;
         if (_records is not null)
@@ -141,6 +157,7 @@ public sealed class StagingBatch : IDisposable
     /// <summary>Closes every open file: the batch is about to be staged.</summary>
     internal void Finish()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _finished = true;
         foreach (PreparedPartition partition in _partitions.Values)
         {
@@ -157,7 +174,9 @@ public sealed class StagingBatch : IDisposable
         }
 
         _partitions.Clear();
+        _records?.Clear();
         _encoder?.Dispose();
         _finished = true;
+        _disposed = true;
     }
 }
