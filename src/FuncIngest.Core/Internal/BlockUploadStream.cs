@@ -16,7 +16,7 @@ namespace FuncIngest.Internal;
 /// cut at the configured size, not at the length of the array the pool hands out, which is the
 /// next power of two.
 /// </remarks>
-internal sealed class BlockUploadStream : Stream
+internal sealed class BlockUploadStream : AppendOnlyStream
 {
     private readonly BlockBlobClient _blob;
     private readonly byte[] _uploadId = Guid.NewGuid().ToByteArray();
@@ -41,19 +41,7 @@ internal sealed class BlockUploadStream : Stream
 
     public IReadOnlyList<string> BlockIds => _blockIds;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
     public override long Length => _length;
-
-    public override long Position
-    {
-        get => _length;
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -102,18 +90,6 @@ internal sealed class BlockUploadStream : Stream
             await SendBlockAsync(cancellationToken).ConfigureAwait(false);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -8,7 +8,7 @@ namespace FuncIngest.Internal;
 /// a partition with a few records in a batch does not hold a large buffer, and no segment is
 /// copied into a bigger one as the file grows.
 /// </summary>
-internal sealed class SegmentBufferStream : Stream
+internal sealed class SegmentBufferStream : AppendOnlyStream
 {
     private const int FirstSegmentSize = 4 * 1024;
     private const int MaxSegmentSize = 64 * 1024;
@@ -17,19 +17,7 @@ internal sealed class SegmentBufferStream : Stream
     private int _lastFilled;
     private long _length;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
     public override long Length => _length;
-
-    public override long Position
-    {
-        get => _length;
-        set => throw new NotSupportedException();
-    }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -96,18 +84,6 @@ internal sealed class SegmentBufferStream : Stream
         copy.Position = 0;
         return copy;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
