@@ -18,7 +18,7 @@ internal sealed class PreparedPartition(string topic, int partition) : IDisposab
 
     public List<PreparedFile> Files { get; } = [];
 
-    /// <summary>The highest offset added; a record at or below it is a duplicate.</summary>
+    /// <summary>The highest offset added; a record at or below it is a repeat (skipped) or out of order (refused).</summary>
     public long LastOffset { get; private set; } = -1;
 
     /// <summary>Records added, duplicates included: what counts against the batch's limits.</summary>

@@ -511,7 +511,7 @@ public sealed class BatchStager
 
     /// <summary>
     /// Stages a partition's prepared files. A file none of whose offsets is covered goes up as it
-    /// was compressed; one that overlaps the coverage (a redelivery: another member or an earlier
+    /// was prepared (compressed now if it was still plain); one that overlaps the coverage (a redelivery: another member or an earlier
     /// attempt staged some of its records) is cut again by <see cref="StageRecutAsync"/>.
     /// </summary>
     private async Task StagePreparedAsync(
@@ -566,7 +566,8 @@ public sealed class BatchStager
     /// <summary>
     /// Stages what of a prepared file is not covered yet, as staging its records would have: its
     /// lines are decompressed and paired with their offsets, covered lines and rejects dropped, and
-    /// the rest cut into files that never span a covered range. Returns false once a file was written.
+    /// the rest cut into files that never span a covered range. Takes and returns whether the
+    /// partition's batch has written no file yet (the lock is renewed before each further one).
     /// </summary>
     private async Task<bool> StageRecutAsync(
         string topic, int partition, PreparedFile file, IStageLock stageLock, OffsetRanges files, OffsetRanges dead,

@@ -17,7 +17,8 @@ namespace FuncIngest.Staging;
 /// <para>Files are cut by <see cref="StagingOptions.MaxFileRecords"/> and <see cref="StagingOptions.MaxFileBytes"/>
 /// as records arrive. What is already staged is known only when the batch is staged, under the
 /// partition's lock: a file that overlaps it then (a redelivery after a rebalance) is decompressed
-/// and cut again around the covered offsets, so the outcome is the same as staging the records.</para>
+/// and cut again around the covered offsets, so the same records are staged, skipped and
+/// dead-lettered as when staging the records at once (with file limits, file boundaries may differ).</para>
 /// <para>With an encoding that reads the Schema Registry the batch holds the records instead: their
 /// schemas are resolved (a network call) when the batch is staged, not in the consume loop.</para>
 /// <para>Not thread-safe: one thread adds, then one stages.</para>
@@ -27,10 +28,10 @@ public sealed class StagingBatch : IDisposable
     private readonly StagingOptions _options;
     private readonly CompressorPool _compressors;
     private readonly TimeProvider _time;
-    private NdjsonRecordEncoder? _encoder;
     private readonly Dictionary<(string Topic, int Partition), PreparedPartition> _partitions = [];
     private readonly List<IngestRecord>? _records;
     private readonly StrongBox<int> _compressorsLeft;
+    private NdjsonRecordEncoder? _encoder;
     private PreparedPartition? _last;
     private bool _finished;
     private bool _disposed;
