@@ -241,12 +241,17 @@ public sealed class DatabendClientProtocolTests
     public async Task Cancellation_calls_the_kill_uri_and_is_not_retried()
     {
         await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         server.ReplyJson(DatabendResponses.Page("slow", "Running", nextUri: "/v1/query/slow", nodeId: "n2"));
-        server.Reply(new FakeReply { Delay = TimeSpan.FromSeconds(30), Body = DatabendResponses.Page("slow", "Running", nextUri: "/v1/query/slow") });
+        // Cancelled once the poll is in flight, not after a fixed time: on a busy machine the first
+        // POST alone took longer than 300 ms, and the client then killed the query by its id.
+        server.Reply(_ =>
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+            return new FakeReply { Delay = TimeSpan.FromSeconds(30), Body = DatabendResponses.Page("slow", "Running", nextUri: "/v1/query/slow") };
+        });
         server.Reply(new FakeReply { Body = string.Empty });
         await using var client = new DatabendClient(server.Dsn());
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ExecuteAsync("SELECT sleep(100)", cts.Token));
 
@@ -401,11 +406,15 @@ public sealed class DatabendClientProtocolTests
     public async Task Cancellation_before_the_first_answer_kills_by_the_statement_query_id()
     {
         await using FakeDatabendServer server = await FakeDatabendServer.StartAsync();
-        server.Reply(new FakeReply { Delay = TimeSpan.FromSeconds(30), Body = DatabendResponses.Page("never") });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        // Cancelled once the POST has arrived, not after a fixed time (a busy machine can take longer to send it).
+        server.Reply(_ =>
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+            return new FakeReply { Delay = TimeSpan.FromSeconds(30), Body = DatabendResponses.Page("never") };
+        });
         server.Reply(new FakeReply { Body = string.Empty });
         await using var client = new DatabendClient(server.Dsn());
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ExecuteAsync("SELECT sleep(100)", cts.Token));
 
