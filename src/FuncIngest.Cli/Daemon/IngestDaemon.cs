@@ -76,8 +76,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);
 
-        // A batch is encoded and compressed as records arrive: what it holds until staged is its
-        // compressed files, so memory does not grow with MaxBatchRecords. (A list of records, when
+        // A batch is encoded as records arrive: what it holds until staged is its files' bytes
+        // (StagingBatch), so memory does not grow with MaxBatchRecords. (A list of records, when
         // it holds them for a Schema Registry encoding, is sized up front: growing by doubling
         // allocated as much again as the records' own objects.)
         int batchCapacity = Math.Min(run.MaxBatchRecords, 65_536);

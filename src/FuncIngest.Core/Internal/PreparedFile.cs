@@ -35,7 +35,6 @@ internal sealed class PreparedFile : IDisposable
     private readonly StrongBox<int> _compressorsLeft;
     private ZstdSharp.Compressor? _compressor;
     private Stream? _writer;
-    private bool _slotReturned;
 
     public PreparedFile(long firstOffset, StageCompression compression, int zstdLevel, CompressorPool pool, StrongBox<int> compressorsLeft)
     {
@@ -109,24 +108,12 @@ internal sealed class PreparedFile : IDisposable
         }
 
         Flush(scratch);
-        if (IsCompressed && !ReferenceEquals(_writer, Content))
-        {
-            _writer.Dispose();
-        }
-
-        _writer = null;
-        ReturnCompressor();
+        EndWriter();
     }
 
     public void Dispose()
     {
-        if (_writer is not null && !ReferenceEquals(_writer, Content))
-        {
-            _writer.Dispose();
-        }
-
-        _writer = null;
-        ReturnCompressor();
+        EndWriter();
         Content.Dispose();
     }
 
@@ -165,18 +152,20 @@ internal sealed class PreparedFile : IDisposable
         IsCompressed = true;
     }
 
-    private void ReturnCompressor()
+    /// <summary>Ends a compressing writer (the frame's end goes into <see cref="Content"/>) and gives back its compressor and slot.</summary>
+    private void EndWriter()
     {
+        if (_writer is not null && !ReferenceEquals(_writer, Content))
+        {
+            _writer.Dispose();
+            _compressorsLeft.Value++;
+        }
+
+        _writer = null;
         if (_compressor is not null)
         {
             _pool.Return(_compressor);
             _compressor = null;
-        }
-
-        if (IsCompressed && _writer is null && !_slotReturned)
-        {
-            _slotReturned = true;
-            _compressorsLeft.Value++;
         }
     }
 }

@@ -19,7 +19,7 @@ internal sealed class PreparedPartition(string topic, int partition) : IDisposab
     public List<PreparedFile> Files { get; } = [];
 
     /// <summary>The highest offset added; a record at or below it is a repeat (skipped) or out of order (refused).</summary>
-    public long LastOffset { get; private set; } = -1;
+    public long LastOffset => _added.Ranges.Count > 0 ? _added.Ranges[^1].Last : -1;
 
     /// <summary>Records added, duplicates included: what counts against the batch's limits.</summary>
     public int Added { get; private set; }
@@ -57,7 +57,6 @@ internal sealed class PreparedPartition(string topic, int partition) : IDisposab
 
         Added++;
         AddedBytes += record.PayloadBytes;
-        LastOffset = record.Offset;
         _added.Add(record.Offset);
         _scratch ??= new ArrayBufferWriter<byte>(PreparedFile.ScratchFlushBytes + 1024);
         PreparedFile? open = Files.Count > 0 && !Files[^1].IsClosed ? Files[^1] : null;
