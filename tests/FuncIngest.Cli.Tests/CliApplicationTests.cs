@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Azure;
 using Databend.Client;
+using FuncIngest.Cli.Daemon;
 
 namespace FuncIngest.Cli.Tests;
 
@@ -71,6 +72,28 @@ public sealed class CliApplicationTests
 
         Assert.Equal(2, exit);
         Assert.StartsWith("error: Setting 'FuncIngest:Run:MaxBatchRecords': 'lots' is not a number", Assert.Single(Lines(error)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("KafkaConsumer:no.such.property=1", "KafkaConsumer:no.such.property", "No such configuration property")]
+    [InlineData("KafkaConsumer:queued.max.messages.kbytes=0", "KafkaConsumer:queued.max.messages.kbytes", "value 0 is outside allowed range")]
+    [InlineData("KafkaConsumer:Group.Id=other", "KafkaConsumer:Group.Id", "FuncIngest sets group.id itself (set KafkaConsumerGroup)")]
+    [InlineData("KafkaConsumer:enable.auto.commit=true", "KafkaConsumer:enable.auto.commit", "committed only after their records are staged")]
+    [InlineData("KafkaConsumer__fetch__max__bytes=1", "KafkaConsumer:fetch", "written with dots")]
+    public async Task A_librdkafka_consumer_property_librdkafka_or_funcingest_refuses_stops_run_naming_it(string set, string setting, string why)
+    {
+        // The broker is unreachable: run must stop on the property before it waits for brokers.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (int exit, string error) = await InvokeAsync(
+            "run", "--set", "FuncIngest:Staging:Table=events", "--set", "KafkaBrokerList=127.0.0.1:1", "--set", "KafkaTopics=t", "--set", "DatabendDsn=databend://u:p@127.0.0.1:1/db?sslmode=disable",
+            "--set", "StageConnectionString=DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:1/a",
+            "--set", set.Replace("__", ":", StringComparison.Ordinal));
+
+        Assert.Equal(2, exit);
+        string line = Assert.Single(Lines(error));
+        Assert.StartsWith($"error: Setting '{setting}'", line, StringComparison.Ordinal);
+        Assert.Contains(why, line, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < IngestDaemon.KafkaStartTimeout, $"took {clock.Elapsed}: waited for brokers first");
     }
 
     public static TheoryData<Exception, int, string> Failures => new()

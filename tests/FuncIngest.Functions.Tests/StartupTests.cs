@@ -51,6 +51,7 @@ public sealed class StartupTests
     [InlineData("KafkaProtocol", "Ssl")]
     [InlineData("KafkaConsumerGroup", null)]
     [InlineData("KafkaSessionTimeoutMs", "30000")]
+    [InlineData("KafkaConsumer:queued.max.messages.kbytes", "8192")]
     [InlineData("FuncIngestSweepSchedule", null)]
     [InlineData("FuncIngestSweepSchedule", "*/5 * * * *")]
     [InlineData("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "Authorization=AAD;ClientId=funcingest-identity")]

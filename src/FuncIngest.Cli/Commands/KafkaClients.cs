@@ -19,6 +19,28 @@ internal static class KafkaClients
     public static ConsumerBuilder<byte[], byte[]> Consumer(ConsumerConfig config, ILoggerFactory logs) =>
         new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler(Handler<IConsumer<byte[], byte[]>>(logs));
 
+    /// <summary>
+    /// Builds a consumer. librdkafka checks each property only now, so an unknown
+    /// <c>KafkaConsumer:*</c> property or a bad value of one becomes a configuration error naming
+    /// the setting (Confluent.Kafka <c>SafeConfigHandle.Set</c>: <see cref="InvalidOperationException"/>
+    /// for an unknown property, <see cref="ArgumentException"/> for an invalid value; a
+    /// <see cref="KafkaException"/> when librdkafka refuses the handle as a whole).
+    /// </summary>
+    public static IConsumer<byte[], byte[]> Build(ConsumerBuilder<byte[], byte[]> builder, FuncIngestSettings settings)
+    {
+        try
+        {
+            return builder.Build();
+        }
+        catch (Exception e) when (settings.KafkaConsumer.Count > 0 && e is ArgumentException or InvalidOperationException or KafkaException)
+        {
+            string? named = settings.KafkaConsumer.Keys.FirstOrDefault(k => e.Message.Contains('"' + k + '"', StringComparison.Ordinal));
+            throw new FuncIngestConfigurationException(
+                named is null ? FuncIngestSettings.KafkaConsumerSection : FuncIngestSettings.KafkaConsumerSection + ":" + named,
+                $"librdkafka refused the consumer properties: {e.Message.TrimEnd('.')} (names and values: librdkafka's CONFIGURATION.md).");
+        }
+    }
+
     public static ProducerBuilder<string, byte[]> Producer(ProducerConfig config, ILoggerFactory logs) =>
         new ProducerBuilder<string, byte[]>(config).SetLogHandler(Handler<IProducer<string, byte[]>>(logs));
 

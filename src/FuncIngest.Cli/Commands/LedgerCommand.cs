@@ -111,7 +111,7 @@ internal static class LedgerCommand
             return null;
         }
 
-        using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(settings.ConsumerConfig(), logs).Build();
+        using IConsumer<byte[], byte[]> consumer = KafkaClients.Build(KafkaClients.Consumer(settings.ConsumerConfig(), logs), settings);
         return metadata.Partitions.ToDictionary(
             p => p.PartitionId,
             p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);

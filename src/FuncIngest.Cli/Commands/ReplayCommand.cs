@@ -115,7 +115,7 @@ internal static class ReplayCommand
     {
         ConsumerConfig config = settings.ConsumerConfig();
         config.GroupId = "funcingest-replay-" + Guid.NewGuid().ToString("N");
-        using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(config, logs).Build();
+        using IConsumer<byte[], byte[]> consumer = KafkaClients.Build(KafkaClients.Consumer(config, logs), settings);
         long end = to + 1 ?? consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High.Value;
         var records = new List<IngestRecord>();
         if (from >= end)

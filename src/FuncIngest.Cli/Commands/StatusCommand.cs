@@ -155,7 +155,7 @@ internal static class StatusCommand
             _settings = settings;
             _store = Clients.Stage(settings);
             _loader = new TableLoader(Clients.Databend(settings), _store, settings.Staging, settings.Loader);
-            _consumer = KafkaClients.Consumer(settings.ConsumerConfig(), logs).Build();
+            _consumer = KafkaClients.Build(KafkaClients.Consumer(settings.ConsumerConfig(), logs), settings);
             _admin = KafkaClients.Admin(settings, logs);
         }
 

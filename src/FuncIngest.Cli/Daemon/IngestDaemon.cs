@@ -72,6 +72,19 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         // A first run needs no `init` when EnsureObjects is on: the pipeline creates the container
         // before the first batch and the table, ledger and stage before the first load. Not here
         // at start, so that a Databend that is down does not stop staging.
+        // Built first: librdkafka checks KafkaConsumer:* properties only here, and a wrong one
+        // should stop the start at once, not after waiting for brokers or with the loader running.
+        ConsumerConfig config = Settings.ConsumerConfig();
+        // End-of-partition events tell when this member has read everything, also for a partition
+        // with nothing past its committed offset (it never gets a position to compare).
+        config.EnablePartitionEof = true;
+        using IConsumer<byte[], byte[]> consumer = KafkaClients.Build(
+            KafkaClients.Consumer(config, logs)
+                .SetErrorHandler((_, e) => KafkaError(e))
+                .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
+                .SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions, lost: false))
+                .SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions, lost: true)),
+            Settings);
         CheckBrokers();
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);
@@ -92,16 +105,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         bool paused = false;
         int exit = ExitCodes.Ok;
 
-        ConsumerConfig config = Settings.ConsumerConfig();
-        // End-of-partition events tell when this member has read everything, also for a partition
-        // with nothing past its committed offset (it never gets a position to compare).
-        config.EnablePartitionEof = true;
-        using IConsumer<byte[], byte[]> consumer = KafkaClients.Consumer(config, logs)
-            .SetErrorHandler((_, e) => KafkaError(e))
-            .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
-            .SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions, lost: false))
-            .SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions, lost: true))
-            .Build();
         progress?.Attach(consumer);
         consumer.Subscribe(Settings.Topics);
         output.WriteLine($"funcingest run: {string.Join(",", Settings.Topics)} -> {Settings.Staging.Table} (group {Settings.KafkaConsumerGroup})");

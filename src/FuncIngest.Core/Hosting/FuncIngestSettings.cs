@@ -53,6 +53,47 @@ public sealed class FuncIngestSettings
     public int? KafkaSessionTimeoutMs { get; set; }
 
     /// <summary>
+    /// <c>KafkaConsumer:&lt;property&gt;</c> (environment: <c>KafkaConsumer__queued.max.messages.kbytes</c>):
+    /// librdkafka consumer properties, by their librdkafka names (its CONFIGURATION.md), given as
+    /// they are to <c>funcingest</c>'s consumers: e.g. <c>queued.max.messages.kbytes</c> (the
+    /// prefetch queue, much of <c>run</c>'s memory with many partitions), <c>fetch.max.bytes</c>,
+    /// <c>ssl.ca.location</c>, <c>client.id</c>, <c>debug</c>. An empty value is no setting. The
+    /// properties FuncIngest sets itself are refused (<see cref="OwnedConsumerProperties"/>);
+    /// librdkafka checks the others when the consumer is built. The Functions app refuses the
+    /// section: its consumer is the Kafka extension's, set in host.json <c>extensions.kafka</c>.
+    /// </summary>
+    public IDictionary<string, string> KafkaConsumer { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The configuration section of <see cref="KafkaConsumer"/>.</summary>
+    public const string KafkaConsumerSection = "KafkaConsumer";
+
+    /// <summary>
+    /// The librdkafka consumer properties FuncIngest sets itself, with why, which
+    /// <see cref="KafkaConsumer"/> refuses (names as in librdkafka's CONFIGURATION.md, aliases included).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OwnedConsumerProperties { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bootstrap.servers"] = "set KafkaBrokerList",
+        ["metadata.broker.list"] = "set KafkaBrokerList",
+        ["group.id"] = "set KafkaConsumerGroup",
+        ["security.protocol"] = "set KafkaProtocol",
+        ["sasl.mechanism"] = "set KafkaAuthenticationMode",
+        ["sasl.mechanisms"] = "set KafkaAuthenticationMode",
+        ["sasl.username"] = "set KafkaUsername",
+        ["sasl.password"] = "set KafkaPassword",
+        ["session.timeout.ms"] = "set KafkaSessionTimeoutMs",
+        ["enable.auto.commit"] = "offsets are committed only after their records are staged, so that none is lost",
+        ["auto.commit.enable"] = "offsets are committed only after their records are staged, so that none is lost",
+        ["enable.auto.offset.store"] = "offsets are committed only after their records are staged, so that none is lost",
+        ["offset.store.method"] = "offsets are committed to the broker, only after their records are staged",
+        ["auto.offset.reset"] = "a new consumer group reads from the earliest offset, so that nothing already in the topic is skipped",
+        ["partition.assignment.strategy"] = "funcingest run's hand-over of revoked partitions is written for the cooperative-sticky assignor",
+        ["group.protocol"] = "funcingest run's hand-over of revoked partitions is written for the classic protocol with the cooperative-sticky assignor",
+        ["enable.partition.eof"] = "funcingest run turns it on to tell when it has read everything (--exit-when-idle)",
+        ["isolation.level"] = "records of aborted transactions are never loaded (read_committed)",
+    };
+
+    /// <summary>
     /// <c>SchemaRegistryUrl</c>: the Confluent Schema Registry (<c>https://host[:port]</c>, several
     /// comma-separated), needed when <c>FuncIngest:Staging:Encoding:ValueFormat</c> or
     /// <c>KeyFormat</c> is Avro, JsonSchema or Auto (docs/schema-registry.md).
@@ -165,6 +206,22 @@ public sealed class FuncIngestSettings
                 ? ms
                 : throw new FuncIngestConfigurationException(nameof(KafkaSessionTimeoutMs), $"must be a positive number of milliseconds, not '{sessionTimeout}'.");
         }
+
+        foreach (IConfigurationSection property in configuration.GetSection(KafkaConsumerSection).GetChildren())
+        {
+            if (property.Value is null)
+            {
+                // KafkaConsumer__fetch__max__bytes arrives as nested sections, not as fetch.max.bytes.
+                throw new FuncIngestConfigurationException(property.Path,
+                    "is not a librdkafka property: librdkafka names are written with dots after the section, e.g. KafkaConsumer__queued.max.messages.kbytes or KafkaConsumer:queued.max.messages.kbytes.");
+            }
+
+            if (property.Value.Length > 0)
+            {
+                settings.KafkaConsumer[property.Key] = property.Value;
+            }
+        }
+
         try
         {
             configuration.GetSection(StagingOptions.Section).Bind(settings.Staging);
@@ -366,6 +423,14 @@ public sealed class FuncIngestSettings
                 "is read by funcingest only; the Functions app's consumer takes host.json extensions.kafka.sessionTimeoutMs. Remove the setting.");
         }
 
+        if (KafkaConsumer.Count > 0)
+        {
+            // The extension builds its consumer from its own options only (azure-functions-kafka-extension
+            // KafkaListener: new ConsumerConfig { ..., QueuedMaxMessagesKbytes = options.QueuedMaxMessagesKbytes, ... }).
+            throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + KafkaConsumer.Keys.First(),
+                "is read by funcingest only; the Functions app's consumer is the Kafka extension's, set in host.json extensions.kafka (e.g. queuedMaxMessagesKbytes, fetchMaxBytes, maxPartitionFetchBytes). Remove the setting.");
+        }
+
         // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
         // characters, start with a letter, and have length between 3 and 45"); checked here too
         // so that the worker names the setting instead of the host failing with the raw value.
@@ -492,10 +557,20 @@ public sealed class FuncIngestSettings
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out System.Net.IPAddress? address) && System.Net.IPAddress.IsLoopback(address));
 
-    /// <summary>Consumer settings: manual commits after staging, cooperative-sticky assignment.</summary>
+    /// <summary>Consumer settings: manual commits after staging, cooperative-sticky assignment, and the <see cref="KafkaConsumer"/> properties.</summary>
+    /// <exception cref="FuncIngestConfigurationException">A <see cref="KafkaConsumer"/> property is one FuncIngest sets itself.</exception>
     public ConsumerConfig ConsumerConfig()
     {
-        var config = new ConsumerConfig
+        foreach (string property in KafkaConsumer.Keys)
+        {
+            if (OwnedConsumerProperties.TryGetValue(property, out string? why))
+            {
+                throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + property, $"is refused: FuncIngest sets {property.ToLowerInvariant()} itself ({why}).");
+            }
+        }
+
+        // ClientConfig keeps the dictionary it is given, so it gets a copy.
+        var config = new ConsumerConfig(new Dictionary<string, string>(KafkaConsumer, StringComparer.Ordinal))
         {
             BootstrapServers = KafkaBrokerList,
             GroupId = KafkaConsumerGroup,

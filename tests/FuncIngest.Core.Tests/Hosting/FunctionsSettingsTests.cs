@@ -53,6 +53,7 @@ public sealed class FunctionsSettingsTests
     [InlineData("FuncIngestTaskHub", "task-hub", "FuncIngestTaskHub")]
     [InlineData("KafkaConsumerGroup", null, "KafkaConsumerGroup")]
     [InlineData("KafkaSessionTimeoutMs", "30000", "KafkaSessionTimeoutMs")]
+    [InlineData("KafkaConsumer:queued.max.messages.kbytes", "8192", "KafkaConsumer:queued.max.messages.kbytes")]
     [InlineData("FuncIngestSweepSchedule", null, "FuncIngestSweepSchedule")]
     [InlineData("FuncIngestSweepSchedule", "*/5 * * * *", "FuncIngestSweepSchedule")]
     [InlineData("FuncIngestSweepSchedule", "00:05:00", "FuncIngestSweepSchedule")]
