@@ -205,7 +205,7 @@ public static class EndToEndBenchmark
             values["FuncIngest__Run__MaxBatchRecords"] = batch.ToString(s_inv);
         }
 
-        foreach ((string key, string value) in options.Settings)
+        foreach ((string key, string value) in options.Settings.Concat(options.CliSettings.GetValueOrDefault(name) ?? []))
         {
             values[key] = value;
         }

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FuncIngest.Benchmarks.EndToEnd;
 
-/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --show-output --pin --wrap 'perf record -g -o run.perf'</c>.</summary>
+/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --cli-setting name:key=value --show-output --pin --wrap 'perf record -g -o run.perf'</c>.</summary>
 public sealed class EndToEndOptions
 {
     public int Records { get; private set; } = 400_000;
@@ -23,6 +23,13 @@ public sealed class EndToEndOptions
 
     /// <summary>Extra settings for every run (<c>--setting FuncIngest__Run__HoldPartitionLocks=true</c>), written into its local.settings.json.</summary>
     public List<(string Key, string Value)> Settings { get; } = [];
+
+    /// <summary>
+    /// Settings for one build only (<c>--cli-setting q8:KafkaConsumer__queued.max.messages.kbytes=8192</c>),
+    /// after <see cref="Settings"/>: the same build named twice with different settings compares
+    /// settings in one sitting.
+    /// </summary>
+    public Dictionary<string, List<(string Key, string Value)>> CliSettings { get; } = [];
 
     /// <summary>Print each run's own output, every line prefixed with the seconds since its start.</summary>
     public bool ShowOutput { get; private set; }
@@ -67,6 +74,22 @@ public sealed class EndToEndOptions
                     int at = value.IndexOf('=', StringComparison.Ordinal);
                     options.Settings.Add(at > 0 ? (value[..at], value[(at + 1)..]) : throw new ArgumentException($"--setting needs key=value, not {value}"));
                     break;
+                case "--cli-setting":
+                    int colon = value.IndexOf(':', StringComparison.Ordinal);
+                    int equals = value.IndexOf('=', StringComparison.Ordinal);
+                    if (colon <= 0 || equals < colon + 2)
+                    {
+                        throw new ArgumentException($"--cli-setting needs name:key=value, not {value}");
+                    }
+
+                    string cli = value[..colon];
+                    if (!options.CliSettings.TryGetValue(cli, out List<(string Key, string Value)>? own))
+                    {
+                        options.CliSettings[cli] = own = [];
+                    }
+
+                    own.Add((value[(colon + 1)..equals], value[(equals + 1)..]));
+                    break;
                 case "--wrap": options.Wrap = value.Split(' ', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--exit-when-idle": options.ExitWhenIdleSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cli":
@@ -75,6 +98,11 @@ public sealed class EndToEndOptions
                     break;
                 default: throw new ArgumentException($"unknown option {args[i - 1]}");
             }
+        }
+
+        if (options.CliSettings.Keys.FirstOrDefault(name => !options.Clis.Exists(c => c.Name == name)) is { } unknown)
+        {
+            throw new ArgumentException($"--cli-setting names {unknown}, which no --cli names");
         }
 
         if (options.Clis.Count == 0)
