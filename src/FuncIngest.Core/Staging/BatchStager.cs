@@ -173,7 +173,6 @@ public sealed class BatchStager
                     prepared.Partition,
                     (stageLock, files, dead, hold, result, ct) => StagePreparedAsync(prepared, stageLock, files, dead, batch.Now, result, hold, ct),
                     token).ConfigureAwait(false);
-                parts[i].SkippedRecords += prepared.Duplicates;
             })
             .ConfigureAwait(false);
 
@@ -519,6 +518,9 @@ public sealed class BatchStager
     {
         string topic = prepared.Topic;
         int partition = prepared.Partition;
+        // Repeated offsets were dropped as they arrived; they count and are logged as skipped, as
+        // staging the records would have counted them.
+        result.SkippedRecords += prepared.Duplicates;
         using var lineEncoder = new NdjsonRecordEncoder(_options.Encoding, now);
         bool first = true;
         foreach (PreparedFile file in prepared.Files)

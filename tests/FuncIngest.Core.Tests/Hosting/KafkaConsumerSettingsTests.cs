@@ -19,16 +19,24 @@ public sealed class KafkaConsumerSettingsTests
     }
 
     [Fact]
+    public void Without_settings_the_prefetch_queue_is_8_MiB_refilled_within_20_ms()
+    {
+        ConsumerConfig config = Bind().ConsumerConfig();
+
+        Assert.Equal((8192, 20), (config.QueuedMaxMessagesKbytes, config.FetchQueueBackoffMs));
+    }
+
+    [Fact]
     public void Properties_reach_the_consumer_config_beside_what_funcingest_sets_and_empty_ones_are_no_setting()
     {
         FuncIngestSettings settings = Bind(
-            ("KafkaConsumer:queued.max.messages.kbytes", "8192"),
+            ("KafkaConsumer:queued.max.messages.kbytes", "65536"),
             ("KafkaConsumer:ssl.ca.location", "/etc/ssl/ca.pem"),
             ("KafkaConsumer:fetch.max.bytes", ""));
 
         ConsumerConfig config = settings.ConsumerConfig();
 
-        Assert.Equal(8192, config.QueuedMaxMessagesKbytes);
+        Assert.Equal((65536, 20), (config.QueuedMaxMessagesKbytes, config.FetchQueueBackoffMs));
         Assert.Equal("/etc/ssl/ca.pem", config.SslCaLocation);
         Assert.Null(config.FetchMaxBytes);
         Assert.Equal(("g", false, false), (config.GroupId, config.EnableAutoCommit, config.EnableAutoOffsetStore));

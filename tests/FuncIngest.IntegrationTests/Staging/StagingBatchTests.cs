@@ -205,7 +205,8 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
     public async Task A_new_offset_below_one_already_added_is_refused_and_a_repeated_one_skipped()
     {
         BlobContainerClient container = await azurite.CreateContainerAsync("stage", Ct);
-        var stager = new BatchStager(new AzureBlobStageStore(container), Options());
+        var log = new SkippedLog();
+        var stager = new BatchStager(new AzureBlobStageStore(container), Options(), log);
         using StagingBatch staging = stager.StartBatch();
         foreach (IngestRecord record in MakeRecords("t1", 0, 10, 19))
         {
@@ -219,6 +220,8 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
 
         StageBatchResult result = await stager.StageAsync(staging, Ct);
         Assert.Equal((11, 1), (result.StagedRecords, result.SkippedRecords));
+        // Logged as staging the records logs a repeat: skipped, for its partition.
+        Assert.Equal(["Skipped 1 records of t1[0] already covered by staged or dead-letter files"], log.Lines);
         await AssertExactlyOnceAsync(container, stager.Layout, "t1", 0, 10, 19);
     }
 
@@ -389,5 +392,27 @@ public sealed class StagingBatchTests(AzuriteFixture azurite)
         public DateTimeOffset Now { get; set; } = s_batchTime;
 
         public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>What the stager logs as skipped (event 102).</summary>
+    private sealed class SkippedLog : Microsoft.Extensions.Logging.ILogger<BatchStager>
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 102)
+            {
+                lock (Lines)
+                {
+                    Lines.Add(formatter(state, exception));
+                }
+            }
+        }
     }
 }
