@@ -292,6 +292,8 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
 
         (int healthy, string healthyOutput) = await bed.CliAsync(Ct, "doctor");
         (int noDatabend, string noDatabendOutput) = await bed.CliAsync(Ct, "doctor", "--set", "DatabendDsn=databend://root:@127.0.0.1:1/default?sslmode=disable");
+        // librdkafka checks a property only when a client is built: doctor builds the consumer run would.
+        (int badProperty, string badPropertyOutput) = await bed.CliAsync(Ct, "doctor", "--set", "KafkaConsumer:fetch.wait.max.ms=-1");
         // (A missing topic cannot be shown here: librdkafka's mock cluster creates topics on metadata requests.)
 
         Assert.Equal(1, before);
@@ -300,6 +302,9 @@ public sealed class EndToEndTests(KafkaFixture kafka, AzuriteFixture azurite)
         Assert.Equal(1, noDatabend);
         Assert.Contains("cannot reach Databend", noDatabendOutput, StringComparison.Ordinal);
         Assert.Contains("ok      Kafka", noDatabendOutput, StringComparison.Ordinal);
+        Assert.Equal(1, badProperty);
+        Assert.Contains("PROBLEM Kafka", badPropertyOutput, StringComparison.Ordinal);
+        Assert.Contains("Setting 'KafkaConsumer:fetch.wait.max.ms'", badPropertyOutput, StringComparison.Ordinal);
 
         if (bed.Databend.Emulator is { } emulator)
         {

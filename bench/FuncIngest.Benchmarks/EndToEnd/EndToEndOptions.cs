@@ -100,16 +100,16 @@ public sealed class EndToEndOptions
             }
         }
 
-        if (options.CliSettings.Keys.FirstOrDefault(name => !options.Clis.Exists(c => c.Name == name)) is { } unknown)
-        {
-            throw new ArgumentException($"--cli-setting names {unknown}, which no --cli names");
-        }
-
         if (options.Clis.Count == 0)
         {
             // The bench project references the CLI, so `dotnet run -c Release --project bench/...` builds it first.
             string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
             options.Clis.Add(("this-tree", TestSupport.RepositoryPaths.Combine("src", "FuncIngest.Cli", "bin", configuration, "net10.0", "funcingest.dll")));
+        }
+
+        if (options.CliSettings.Keys.FirstOrDefault(name => !options.Clis.Exists(c => c.Name == name)) is { } unknown)
+        {
+            throw new ArgumentException($"--cli-setting names {unknown}, which no --cli names");
         }
 
         return options;

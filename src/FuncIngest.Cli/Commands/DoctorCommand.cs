@@ -96,6 +96,16 @@ internal static class DoctorCommand
 
     private static string? CheckKafka(FuncIngestSettings settings, ILoggerFactory logs)
     {
+        try
+        {
+            // librdkafka checks KafkaConsumer:* properties only when a client is built, as run does at start.
+            KafkaClients.Build(KafkaClients.Consumer(settings.ConsumerConfig(), logs), settings).Dispose();
+        }
+        catch (FuncIngestConfigurationException e)
+        {
+            return e.Message;
+        }
+
         using IAdminClient admin = KafkaClients.Admin(settings, logs, socketTimeoutMs: 5000);
         try
         {

@@ -56,7 +56,7 @@ internal static class ProduceCommand
             ProducerConfig config = settings.ProducerConfig();
             // librdkafka's default (300 s) would keep an unreachable broker's send waiting for minutes.
             config.MessageTimeoutMs = 30_000;
-            using IProducer<string, byte[]> producer = KafkaClients.Producer(config, logs).Build();
+            using IProducer<string, byte[]> producer = KafkaClients.Build(KafkaClients.Producer(config, logs), settings);
             int n = 0;
             foreach (string value in values)
             {

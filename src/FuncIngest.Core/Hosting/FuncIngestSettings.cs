@@ -57,9 +57,10 @@ public sealed class FuncIngestSettings
     /// librdkafka consumer properties, by their librdkafka names (its CONFIGURATION.md), given as
     /// they are to <c>funcingest</c>'s consumers: e.g. <c>queued.max.messages.kbytes</c> (the
     /// prefetch queue, much of <c>run</c>'s memory with many partitions), <c>fetch.max.bytes</c>,
-    /// <c>ssl.ca.location</c>, <c>client.id</c>, <c>debug</c>. An empty value is no setting. The
-    /// properties FuncIngest sets itself are refused (<see cref="OwnedConsumerProperties"/>);
-    /// librdkafka checks the others when the consumer is built. The Functions app refuses the
+    /// <c>ssl.ca.location</c>, <c>client.id</c>, <c>debug</c>; those not for consumers only reach
+    /// the admin client and the producer too (<see cref="ClientProperties"/>). An empty value is no
+    /// setting. The properties FuncIngest sets itself are refused (<see cref="OwnedConsumerProperties"/>);
+    /// librdkafka checks the others when a client is built. The Functions app refuses the
     /// section: its consumer is the Kafka extension's, set in host.json <c>extensions.kafka</c>.
     /// </summary>
     public IDictionary<string, string> KafkaConsumer { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -71,8 +72,8 @@ public sealed class FuncIngestSettings
     /// <c>queued.max.messages.kbytes</c> and then waits <c>fetch.queue.backoff.ms</c> before it
     /// looks again (rdkafka_fetcher.c, <c>rd_kafka_toppar_fetch_decide</c>: "queued.max.messages.kbytes
     /// exceeded", <c>rd_kafka_toppar_fetch_backoff</c>), and it caps <c>fetch.max.bytes</c> at the
-    /// queue's size (rdkafka_conf.c). Measured end to end (docs/performance.md, sixth step): peak
-    /// RSS 30 to 85 MB lower, no more CPU; the smaller queue alone, with the 1 s backoff, made 10 KB
+    /// queue's size unless it is set (rdkafka_conf.c). Measured end to end (docs/performance.md,
+    /// sixth step): peak RSS lower by tens of MB, no more CPU; the smaller queue alone, with the 1 s backoff, made 10 KB
     /// records stage at two thirds of the rate, because the queue ran dry while the fetcher waited.
     /// </summary>
     public static IReadOnlyDictionary<string, string> DefaultConsumerProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -84,31 +85,72 @@ public sealed class FuncIngestSettings
     /// <summary>The configuration section of <see cref="KafkaConsumer"/>.</summary>
     public const string KafkaConsumerSection = "KafkaConsumer";
 
+    // What FuncIngest sets itself, and the setting that sets it where there is one (names as in
+    // librdkafka's CONFIGURATION.md, aliases included).
+    private static readonly (string Property, string? Setting, string Why)[] s_owned =
+    [
+        ("bootstrap.servers", nameof(KafkaBrokerList), "set KafkaBrokerList"),
+        ("metadata.broker.list", nameof(KafkaBrokerList), "set KafkaBrokerList"),
+        ("group.id", nameof(KafkaConsumerGroup), "set KafkaConsumerGroup"),
+        ("security.protocol", nameof(KafkaProtocol), "set KafkaProtocol"),
+        ("sasl.mechanism", nameof(KafkaAuthenticationMode), "set KafkaAuthenticationMode"),
+        ("sasl.mechanisms", nameof(KafkaAuthenticationMode), "set KafkaAuthenticationMode"),
+        ("sasl.username", nameof(KafkaUsername), "set KafkaUsername"),
+        ("sasl.password", nameof(KafkaPassword), "set KafkaPassword"),
+        ("session.timeout.ms", nameof(KafkaSessionTimeoutMs), "set KafkaSessionTimeoutMs"),
+        ("enable.auto.commit", null, "offsets are committed only after their records are staged, so that none is lost"),
+        ("auto.commit.enable", null, "offsets are committed only after their records are staged, so that none is lost"),
+        ("enable.auto.offset.store", null, "offsets are committed only after their records are staged, so that none is lost"),
+        ("offset.store.method", null, "offsets are committed to the broker, only after their records are staged"),
+        ("auto.offset.reset", null, "a new consumer group reads from the earliest offset, so that nothing already in the topic is skipped"),
+        ("partition.assignment.strategy", null, "funcingest run's hand-over of revoked partitions is written for the cooperative-sticky assignor"),
+        ("group.protocol", null, "funcingest run's hand-over of revoked partitions is written for the classic protocol with the cooperative-sticky assignor"),
+        ("enable.partition.eof", null, "funcingest run turns it on to tell when it has read everything (--exit-when-idle)"),
+        ("isolation.level", null, "records of aborted transactions are never loaded (read_committed)"),
+    ];
+
+    // librdkafka applies these to consumers only (CONFIGURATION.md, the rows marked C); the rest of
+    // KafkaConsumer:* (connection, TLS, SASL, sockets, client.id, debug) reaches the admin client
+    // and the producer too, so that they connect the way the consumer does.
+    private static readonly string[] s_consumerOnlyPrefixes = ["group.", "fetch.", "queued.", "offset.store.", "auto.commit.", "enable.auto.", "coordinator.", "max.poll.", "share."];
+    private static readonly string[] s_consumerOnly =
+    [
+        "partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms", "max.partition.fetch.bytes", "isolation.level",
+        "enable.partition.eof", "check.crcs", "auto.offset.reset", "consume.callback.max.messages",
+    ];
+
     /// <summary>
     /// The librdkafka consumer properties FuncIngest sets itself, with why, which
-    /// <see cref="KafkaConsumer"/> refuses (names as in librdkafka's CONFIGURATION.md, aliases included).
+    /// <see cref="KafkaConsumer"/> refuses (names as in librdkafka's CONFIGURATION.md, aliases
+    /// included; also with librdkafka's <c>topic.</c> prefix). Confluent.Kafka's own
+    /// <c>dotnet.*</c> settings are refused as well: <c>dotnet.consumer.consume.result.fields</c>
+    /// would drop headers and timestamps from every record staged.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> OwnedConsumerProperties { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["bootstrap.servers"] = "set KafkaBrokerList",
-        ["metadata.broker.list"] = "set KafkaBrokerList",
-        ["group.id"] = "set KafkaConsumerGroup",
-        ["security.protocol"] = "set KafkaProtocol",
-        ["sasl.mechanism"] = "set KafkaAuthenticationMode",
-        ["sasl.mechanisms"] = "set KafkaAuthenticationMode",
-        ["sasl.username"] = "set KafkaUsername",
-        ["sasl.password"] = "set KafkaPassword",
-        ["session.timeout.ms"] = "set KafkaSessionTimeoutMs",
-        ["enable.auto.commit"] = "offsets are committed only after their records are staged, so that none is lost",
-        ["auto.commit.enable"] = "offsets are committed only after their records are staged, so that none is lost",
-        ["enable.auto.offset.store"] = "offsets are committed only after their records are staged, so that none is lost",
-        ["offset.store.method"] = "offsets are committed to the broker, only after their records are staged",
-        ["auto.offset.reset"] = "a new consumer group reads from the earliest offset, so that nothing already in the topic is skipped",
-        ["partition.assignment.strategy"] = "funcingest run's hand-over of revoked partitions is written for the cooperative-sticky assignor",
-        ["group.protocol"] = "funcingest run's hand-over of revoked partitions is written for the classic protocol with the cooperative-sticky assignor",
-        ["enable.partition.eof"] = "funcingest run turns it on to tell when it has read everything (--exit-when-idle)",
-        ["isolation.level"] = "records of aborted transactions are never loaded (read_committed)",
-    };
+    public static IReadOnlyDictionary<string, string> OwnedConsumerProperties { get; } =
+        s_owned.ToDictionary(o => o.Property, o => o.Why, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The setting behind a librdkafka property FuncIngest sets from one (<c>session.timeout.ms</c>: <c>KafkaSessionTimeoutMs</c>), or null.</summary>
+    public static string? SettingOfProperty(string property) =>
+        Array.Find(s_owned, o => string.Equals(o.Property, property, StringComparison.OrdinalIgnoreCase)).Setting;
+
+    /// <summary>
+    /// The <see cref="KafkaConsumer"/> properties that are not for consumers only, which
+    /// <c>funcingest</c>'s admin client and producer take too (TLS, SASL, sockets, <c>client.id</c>, ...).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ClientProperties() =>
+        KafkaConsumer.Where(p => !IsConsumerOnly(WithoutTopicPrefix(p.Key))).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
+    private static bool IsConsumerOnly(string property) =>
+        s_consumerOnly.Contains(property, StringComparer.Ordinal) || s_consumerOnlyPrefixes.Any(prefix => property.StartsWith(prefix, StringComparison.Ordinal));
+
+    // librdkafka takes a topic property with the prefix "topic." as well (rdkafka_conf.c, rd_kafka_topic_conf_set).
+    private static string WithoutTopicPrefix(string property) =>
+        property.StartsWith("topic.", StringComparison.OrdinalIgnoreCase) ? property["topic.".Length..] : property;
+
+    private static string? RefusalOf(string property) =>
+        property.StartsWith("dotnet.", StringComparison.OrdinalIgnoreCase)
+            ? "Confluent.Kafka's own settings decide what each consumed record carries (headers, timestamp, topic), all of which FuncIngest stages"
+            : OwnedConsumerProperties.GetValueOrDefault(WithoutTopicPrefix(property));
 
     /// <summary>
     /// <c>SchemaRegistryUrl</c>: the Confluent Schema Registry (<c>https://host[:port]</c>, several
@@ -421,6 +463,14 @@ public sealed class FuncIngestSettings
                 "is not set, but KafkaTopic is: the Functions trigger reads %KafkaTopics% (KafkaTopic is read by funcingest only).");
         }
 
+        if (KafkaConsumer.Count > 0)
+        {
+            // The extension builds its consumer from its own options only (azure-functions-kafka-extension
+            // KafkaListener: new ConsumerConfig { ..., QueuedMaxMessagesKbytes = options.QueuedMaxMessagesKbytes, ... }).
+            throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + KafkaConsumer.Keys.First(),
+                "is read by funcingest only; the Functions app's consumer is the Kafka extension's, set in host.json extensions.kafka (e.g. queuedMaxMessagesKbytes, fetchMaxBytes, maxPartitionFetchBytes). Remove the setting.");
+        }
+
         Validate(kafka: true, databend: true, stage: true);
         if (Topics.Count != 1)
         {
@@ -440,13 +490,6 @@ public sealed class FuncIngestSettings
                 "is read by funcingest only; the Functions app's consumer takes host.json extensions.kafka.sessionTimeoutMs. Remove the setting.");
         }
 
-        if (KafkaConsumer.Count > 0)
-        {
-            // The extension builds its consumer from its own options only (azure-functions-kafka-extension
-            // KafkaListener: new ConsumerConfig { ..., QueuedMaxMessagesKbytes = options.QueuedMaxMessagesKbytes, ... }).
-            throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + KafkaConsumer.Keys.First(),
-                "is read by funcingest only; the Functions app's consumer is the Kafka extension's, set in host.json extensions.kafka (e.g. queuedMaxMessagesKbytes, fetchMaxBytes, maxPartitionFetchBytes). Remove the setting.");
-        }
 
         // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
         // characters, start with a letter, and have length between 3 and 45"); checked here too
@@ -580,9 +623,9 @@ public sealed class FuncIngestSettings
     {
         foreach (string property in KafkaConsumer.Keys)
         {
-            if (OwnedConsumerProperties.TryGetValue(property, out string? why))
+            if (RefusalOf(property) is { } why)
             {
-                throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + property, $"is refused: FuncIngest sets {property.ToLowerInvariant()} itself ({why}).");
+                throw new FuncIngestConfigurationException(KafkaConsumerSection + ":" + property, $"is refused: FuncIngest sets {WithoutTopicPrefix(property).ToLowerInvariant()} itself ({why}).");
             }
         }
 
@@ -607,10 +650,10 @@ public sealed class FuncIngestSettings
         return config;
     }
 
-    /// <summary>Producer settings: idempotent, acks=all.</summary>
+    /// <summary>Producer settings: idempotent, acks=all, and the <see cref="ClientProperties"/>.</summary>
     public ProducerConfig ProducerConfig()
     {
-        var config = new ProducerConfig { BootstrapServers = KafkaBrokerList, EnableIdempotence = true, Acks = Acks.All };
+        var config = new ProducerConfig(new Dictionary<string, string>(ClientProperties(), StringComparer.Ordinal)) { BootstrapServers = KafkaBrokerList, EnableIdempotence = true, Acks = Acks.All };
         ApplySecurity(config);
         return config;
     }

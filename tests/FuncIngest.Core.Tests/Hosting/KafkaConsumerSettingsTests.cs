@@ -66,27 +66,69 @@ public sealed class KafkaConsumerSettingsTests
     }
 
     [Theory]
-    [InlineData("group.id")]
-    [InlineData("Group.Id")]
-    [InlineData("bootstrap.servers")]
-    [InlineData("metadata.broker.list")]
-    [InlineData("sasl.password")]
-    [InlineData("enable.auto.commit")]
-    [InlineData("auto.commit.enable")]
-    [InlineData("enable.auto.offset.store")]
-    [InlineData("auto.offset.reset")]
-    [InlineData("partition.assignment.strategy")]
-    [InlineData("group.protocol")]
-    [InlineData("enable.partition.eof")]
-    [InlineData("isolation.level")]
-    public void A_property_funcingest_sets_itself_is_refused_at_validation_naming_it(string property)
+    [InlineData("group.id", "KafkaConsumer:group.id")]
+    [InlineData("Group.Id", "KafkaConsumer:Group.Id")]
+    [InlineData("bootstrap.servers", "KafkaConsumer:bootstrap.servers")]
+    [InlineData("metadata.broker.list", "KafkaConsumer:metadata.broker.list")]
+    [InlineData("security.protocol", "KafkaConsumer:security.protocol")]
+    [InlineData("sasl.mechanism", "KafkaConsumer:sasl.mechanism")]
+    [InlineData("sasl.mechanisms", "KafkaConsumer:sasl.mechanisms")]
+    [InlineData("sasl.username", "KafkaConsumer:sasl.username")]
+    [InlineData("sasl.password", "KafkaConsumer:sasl.password")]
+    [InlineData("session.timeout.ms", "KafkaConsumer:session.timeout.ms")]
+    [InlineData("enable.auto.commit", "KafkaConsumer:enable.auto.commit")]
+    [InlineData("auto.commit.enable", "KafkaConsumer:auto.commit.enable")]
+    [InlineData("enable.auto.offset.store", "KafkaConsumer:enable.auto.offset.store")]
+    [InlineData("offset.store.method", "KafkaConsumer:offset.store.method")]
+    [InlineData("auto.offset.reset", "KafkaConsumer:auto.offset.reset")]
+    [InlineData("topic.auto.offset.reset", "KafkaConsumer:topic.auto.offset.reset")]
+    [InlineData("partition.assignment.strategy", "KafkaConsumer:partition.assignment.strategy")]
+    [InlineData("group.protocol", "KafkaConsumer:group.protocol")]
+    [InlineData("enable.partition.eof", "KafkaConsumer:enable.partition.eof")]
+    [InlineData("isolation.level", "KafkaConsumer:isolation.level")]
+    [InlineData("dotnet.consumer.consume.result.fields", "KafkaConsumer:dotnet.consumer.consume.result.fields")]
+    public void A_property_funcingest_sets_itself_is_refused_at_validation_naming_it(string property, string setting)
     {
         FuncIngestSettings settings = Bind(("KafkaConsumer:" + property, "x"));
 
         FuncIngestConfigurationException e = Assert.Throws<FuncIngestConfigurationException>(() => settings.Validate(kafka: true, databend: false, stage: false));
 
-        Assert.Equal("KafkaConsumer:" + property, e.Setting);
-        Assert.Contains(FuncIngestSettings.OwnedConsumerProperties[property], e.Message, StringComparison.Ordinal);
+        Assert.Equal(setting, e.Setting);
+        Assert.Contains("is refused: FuncIngest sets", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_property_funcingest_sets_itself_on_a_consumer_is_one_it_refuses_from_settings()
+    {
+        // With SASL and a session timeout, so that every property FuncIngest can set is set.
+        ConsumerConfig config = Bind(
+            ("KafkaProtocol", "SaslSsl"), ("KafkaUsername", "u"), ("KafkaPassword", "p"), ("KafkaSessionTimeoutMs", "30000")).ConsumerConfig();
+
+        string[] own = [.. config.Select(p => p.Key).Where(k => !FuncIngestSettings.DefaultConsumerProperties.ContainsKey(k))];
+
+        Assert.Contains("sasl.password", own);
+        Assert.All(own, k => Assert.True(FuncIngestSettings.OwnedConsumerProperties.ContainsKey(k), $"{k} is set by FuncIngest but not refused"));
+        // The daemon's own addition.
+        Assert.True(FuncIngestSettings.OwnedConsumerProperties.ContainsKey("enable.partition.eof"));
+    }
+
+    [Fact]
+    public void Properties_that_are_not_for_consumers_only_reach_the_producer_and_the_admin_client_too()
+    {
+        FuncIngestSettings settings = Bind(
+            ("KafkaConsumer:ssl.ca.location", "/etc/ssl/ca.pem"),
+            ("KafkaConsumer:client.dns.lookup", "resolve_canonical_bootstrap_servers_only"),
+            ("KafkaConsumer:queued.max.messages.kbytes", "4096"),
+            ("KafkaConsumer:fetch.max.bytes", "1000000"),
+            ("KafkaConsumer:group.instance.id", "a"),
+            ("KafkaConsumer:max.poll.interval.ms", "600000"),
+            ("KafkaConsumer:check.crcs", "true"));
+
+        Assert.Equal(["client.dns.lookup", "ssl.ca.location"], settings.ClientProperties().Keys.Order(StringComparer.Ordinal));
+        ProducerConfig producer = settings.ProducerConfig();
+        Assert.Equal("/etc/ssl/ca.pem", producer.SslCaLocation);
+        Assert.Null(producer.Get("queued.max.messages.kbytes"));
+        Assert.Equal((true, Acks.All), (producer.EnableIdempotence, producer.Acks));
     }
 
     [Fact]
