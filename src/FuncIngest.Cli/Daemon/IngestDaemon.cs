@@ -69,9 +69,6 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        // A first run needs no `init` when EnsureObjects is on: the pipeline creates the container
-        // before the first batch and the table, ledger and stage before the first load. Not here
-        // at start, so that a Databend that is down does not stop staging.
         // Built first: librdkafka checks KafkaConsumer:* properties only here, and a wrong one
         // should stop the start at once, not after waiting for brokers or with the loader running.
         ConsumerConfig config = Settings.ConsumerConfig();
@@ -85,6 +82,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 .SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions, lost: false))
                 .SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions, lost: true)),
             Settings);
+
+        // A first run needs no `init` when EnsureObjects is on: the pipeline creates the container
+        // before the first batch and the table, ledger and stage before the first load. Not here
+        // at start, so that a Databend that is down does not stop staging.
         CheckBrokers();
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);

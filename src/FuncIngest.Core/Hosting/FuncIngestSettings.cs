@@ -73,8 +73,9 @@ public sealed class FuncIngestSettings
     /// looks again (rdkafka_fetcher.c, <c>rd_kafka_toppar_fetch_decide</c>: "queued.max.messages.kbytes
     /// exceeded", <c>rd_kafka_toppar_fetch_backoff</c>), and it caps <c>fetch.max.bytes</c> at the
     /// queue's size unless it is set (rdkafka_conf.c). Measured end to end (docs/performance.md,
-    /// sixth step): peak RSS lower by tens of MB, no more CPU; the smaller queue alone, with the 1 s backoff, made 10 KB
-    /// records stage at two thirds of the rate, because the queue ran dry while the fetcher waited.
+    /// sixth step): peak RSS lower by tens of MB, no more CPU; the smaller queue alone, with the
+    /// 1 s backoff, made 10 KB records stage at 50-60% of the rate, because the queue ran dry
+    /// while the fetcher waited.
     /// </summary>
     public static IReadOnlyDictionary<string, string> DefaultConsumerProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -489,7 +490,6 @@ public sealed class FuncIngestSettings
             throw new FuncIngestConfigurationException(nameof(KafkaSessionTimeoutMs),
                 "is read by funcingest only; the Functions app's consumer takes host.json extensions.kafka.sessionTimeoutMs. Remove the setting.");
         }
-
 
         // The Durable extension's own rule (its start-up error: "should contain only alphanumeric
         // characters, start with a letter, and have length between 3 and 45"); checked here too
