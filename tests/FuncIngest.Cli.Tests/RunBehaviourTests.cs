@@ -48,6 +48,27 @@ public sealed class RunBehaviourTests(KafkaFixture kafka, AzuriteFixture azurite
     }
 
     [Fact]
+    public async Task Records_read_again_that_the_table_already_holds_are_committed_without_being_staged()
+    {
+        await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 2, strictJson: false);
+        await kafka.ProduceAsync(bed.Topic, 2, 200, cancellationToken: Ct);
+        (int first, string firstOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1");
+        await kafka.ProduceAsync(bed.Topic, 2, 50, cancellationToken: Ct);
+
+        // Another group reads the topic from the start, as the group does after a reset backwards:
+        // the 200 records the ledger holds are committed but not staged, the 50 new ones staged.
+        (int second, string secondOutput) = await bed.CliAsync(Ct, "run", "--exit-when-idle", "1", "--set", "KafkaConsumerGroup=reread-" + bed.Table);
+        (int verify, string verifyOutput) = await bed.CliAsync(Ct, "verify");
+
+        Assert.True(first == 0, firstOutput);
+        Assert.True(second == 0, secondOutput);
+        Assert.Contains("consumed 250, staged 50, dead-lettered 0, loaded 50 rows, 200 already in the table", secondOutput, StringComparison.Ordinal);
+        Assert.True(verify == 0, verifyOutput);
+        Assert.Contains("250 rows", verifyOutput, StringComparison.Ordinal);
+        Assert.Contains("duplicates 0", verifyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sigterm_stages_and_commits_the_batch_in_hand_loads_it_and_exits_with_the_final_progress_line()
     {
         await using PipelineBed bed = await PipelineBed.StartAsync(kafka, azurite, partitions: 3, strictJson: false);

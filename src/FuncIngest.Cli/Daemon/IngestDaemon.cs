@@ -21,6 +21,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 {
     /// <summary>How long the brokers may stay unreachable at start before <c>run</c> gives up.</summary>
     internal static readonly TimeSpan KafkaStartTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan LedgerReadTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The loader's wait between passes while there is work or a failure to retry.</summary>
     internal static readonly TimeSpan IdlePassMin = TimeSpan.FromSeconds(1);
@@ -36,6 +37,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     // Consume on the loop's own thread, so no lock.
     private readonly List<TopicPartition> _revoked = [];
     private long _consumed;
+    private long _alreadyLoaded;
     private long _staged;
     private long _deadLettered;
     private long _loadedRows;
@@ -87,6 +89,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         // before the first batch and the table, ledger and stage before the first load. Not here
         // at start, so that a Databend that is down does not stop staging.
         CheckBrokers();
+        await ReadLoadedOffsetsAsync(stop).ConfigureAwait(false);
         using var loaderStop = new CancellationTokenSource();
         Task loading = LoaderLoopAsync(loaderStop.Token);
 
@@ -99,6 +102,9 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
         TopicPartition? lastPartition = null;
         var nextOffsets = new Dictionary<TopicPartition, Offset>();
         var batchAge = new Stopwatch();
+        // Records of the batch dropped because the table already holds them: they count towards
+        // cutting the batch, so that their offsets are committed like the others.
+        int batchAlreadyLoaded = 0;
         var idle = Stopwatch.StartNew();
         long? lastLookAsked = null;
         var idleCheck = Stopwatch.StartNew();
@@ -152,8 +158,19 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                         lastPartition = result.TopicPartition;
                     }
 
-                    IngestRecord record = IngestRecord.FromConsumeResult(result, lastPartition.Topic);
-                    batch.Add(record);
+                    if (pipeline.LoadedBelow(lastPartition.Topic, lastPartition.Partition) is long loadedBelow && result.Offset < loadedBelow)
+                    {
+                        // Read again (a group reset backwards, a commit that did not land) but
+                        // already in the table by the ledger: staging it would only have the
+                        // loader skip it.
+                        batchAlreadyLoaded++;
+                        Interlocked.Increment(ref _alreadyLoaded);
+                    }
+                    else
+                    {
+                        batch.Add(IngestRecord.FromConsumeResult(result, lastPartition.Topic));
+                    }
+
                     nextOffsets[lastPartition] = result.Offset + 1;
                     Interlocked.Increment(ref _consumed);
                     progress?.Consumed(lastPartition, result.Offset);
@@ -163,7 +180,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                         _atEnd.Remove(lastPartition);
                     }
 
-                    if (batch.Count == 1)
+                    if (batch.Count + batchAlreadyLoaded == 1)
                     {
                         batchAge.Restart();
                     }
@@ -174,12 +191,14 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                     await CompleteInFlightAsync(consumer).ConfigureAwait(false);
                 }
 
-                if (batch.Count > 0 && (batch.Count >= run.MaxBatchRecords || batch.PayloadBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
+                int collected = batch.Count + batchAlreadyLoaded;
+                if (collected > 0 && (collected >= run.MaxBatchRecords || batch.PayloadBytes >= run.MaxBatchBytes || batchAge.ElapsedMilliseconds >= run.MaxBatchWaitMs))
                 {
                     await CompleteInFlightAsync(consumer).ConfigureAwait(false);
                     _inFlight = StartStaging(batch, nextOffsets);
                     batch = pipeline.StartBatch(batchCapacity);
                     nextOffsets = [];
+                    batchAlreadyLoaded = 0;
                 }
 
                 if (report.Elapsed >= TimeSpan.FromSeconds(5))
@@ -196,7 +215,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (run.ExitWhenIdleSeconds > 0 && idleCheck.Elapsed >= s_idleCheckInterval)
                 {
                     idleCheck.Restart();
-                    if (!CaughtUp(consumer) || batch.Count > 0 || _inFlight is not null || !LoaderSettled)
+                    if (!CaughtUp(consumer) || batch.Count + batchAlreadyLoaded > 0 || _inFlight is not null || !LoaderSettled)
                     {
                         // Idle time counts only once partitions are assigned and read to their end
                         // and the loader's last pass since the last staging found nothing to do.
@@ -236,7 +255,7 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
             // Stopping: what was consumed is staged and committed, so nothing is consumed twice needlessly.
             await CompleteInFlightAsync(consumer).ConfigureAwait(false);
-            if (batch.Count > 0)
+            if (batch.Count + batchAlreadyLoaded > 0)
             {
                 _inFlight = StartStaging(batch, nextOffsets);
                 await CompleteInFlightAsync(consumer).ConfigureAwait(false);
@@ -298,6 +317,32 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             long jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
             double jitSeconds = System.Runtime.JitInfo.GetCompilationTime().TotalSeconds;
             Log.ProcessCounters(logger, cpu, gen0, gen1, gen2, paused, allocated, jitMethods, jitSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Learns from the ledger which offsets the table already holds, so that records read again
+    /// below them are dropped instead of staged (<see cref="IngestPipeline.LoadedBelow"/>; the
+    /// loader's passes keep it up to date). Best effort and bounded: without a ledger yet (a
+    /// first run) or with Databend down, everything read is staged, as before.
+    /// </summary>
+    private async Task ReadLoadedOffsetsAsync(CancellationToken stop)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        bounded.CancelAfter(LedgerReadTimeout);
+        try
+        {
+            await pipeline.ReadLoadedOffsetsAsync(cancellationToken: bounded.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Any failure only means records the table holds may be staged again, and skipped by the loader.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ILogger logger = logs.CreateLogger("FuncIngest.Cli.Run");
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                Log.LedgerNotRead(logger, e.Message);
+            }
         }
     }
 
@@ -558,5 +603,5 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     private sealed record InFlight(Task<StageBatchResult> Staging, List<TopicPartitionOffset> Offsets);
 
     private void Report() =>
-        output.WriteLine($"consumed {Interlocked.Read(ref _consumed)}, staged {Interlocked.Read(ref _staged)}, dead-lettered {Interlocked.Read(ref _deadLettered)}, loaded {Interlocked.Read(ref _loadedRows)} rows");
+        output.WriteLine($"consumed {Interlocked.Read(ref _consumed)}, staged {Interlocked.Read(ref _staged)}, dead-lettered {Interlocked.Read(ref _deadLettered)}, loaded {Interlocked.Read(ref _loadedRows)} rows{(Interlocked.Read(ref _alreadyLoaded) is > 0 and long already ? $", {already} already in the table" : string.Empty)}");
 }

@@ -23,6 +23,7 @@ public sealed class IngestPipeline
     private readonly ConcurrentDictionary<string, BatchStager> _stagers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _ensured = new(StringComparer.Ordinal);
     private readonly Schemas.SchemaRegistrySchemas? _schemas;
+    private readonly ConcurrentDictionary<(string Table, string Topic, int Partition), long> _loadedBelow = new();
     private volatile bool _stageEnsured;
 
     /// <summary>Creates the pipeline over validated settings.</summary>
@@ -147,8 +148,43 @@ public sealed class IngestPipeline
         }
 
         var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
-        return await loader.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+        LoadResult result = await loader.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+
+        // A file loaded or skipped by the ledger means the ledger stands past its last offset
+        // (the ledger protocol: next_offset becomes the file's last offset + 1, in offset order).
+        foreach (StageFileName file in result.Loaded.Concat(result.Skipped))
+        {
+            _loadedBelow.AddOrUpdate((staging.Table, file.Topic, file.Partition), file.LastOffset + 1, (_, known) => Math.Max(known, file.LastOffset + 1));
+        }
+
+        return result;
     }
+
+    /// <summary>
+    /// Reads <paramref name="table"/>'s ledger (default <see cref="DefaultTable"/>) into what
+    /// <see cref="LoadedBelow"/> answers, replacing what this pipeline knew of those partitions.
+    /// </summary>
+    /// <exception cref="DatabendException">Databend refused or could not be reached (e.g. no ledger yet).</exception>
+    public async Task ReadLoadedOffsetsAsync(string? table = null, CancellationToken cancellationToken = default)
+    {
+        StagingOptions staging = Staging(table ?? DefaultTable);
+        var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
+        foreach (LedgerEntry entry in await loader.ReadLedgerAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _loadedBelow[(staging.Table, entry.Topic, entry.Partition)] = entry.NextOffset;
+        }
+    }
+
+    /// <summary>
+    /// The offset below which <paramref name="table"/> (default <see cref="DefaultTable"/>) holds
+    /// every record of the partition, as this pipeline last learned it from the ledger (its own
+    /// loads and <see cref="ReadLoadedOffsetsAsync"/>), or null when it knows nothing. A host may
+    /// drop a record below it instead of staging it: the loader would skip it by the ledger. It is
+    /// never above the ledger, unless the ledger was moved back while this pipeline ran, which
+    /// `funcingest ledger reset` is documented to need every host stopped for.
+    /// </summary>
+    public long? LoadedBelow(string topic, int partition, string? table = null) =>
+        _loadedBelow.TryGetValue((table ?? DefaultTable, topic, partition), out long next) ? next : null;
 
     /// <summary>
     /// Configured tables (<see cref="StagingOptions.ConfiguredTables"/>) with staged files older
