@@ -58,8 +58,15 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
 
             StageBatchResult first = await pipeline.StageAsync(StageTestKit.MakeRecords("events", 0, 0, 99), cancellationToken: Ct);
             await pipeline.StageAsync(StageTestKit.MakeRecords("orders", 2, 10, 19), orders, Ct);
+            long? beforeLoading = pipeline.LoadedBelow("events", 0);
             LoadResult loaded = await pipeline.LoadAsync(table, Ct);
             LoadResult loadedOrders = await pipeline.LoadAsync(orders, Ct);
+
+            // What the loads taught the pipeline: below which offset each table holds a partition.
+            Assert.Null(beforeLoading);
+            Assert.Equal((100L, 20L), (pipeline.LoadedBelow("events", 0), pipeline.LoadedBelow("orders", 2, orders)));
+            Assert.Null(pipeline.LoadedBelow("events", 0, orders));
+            Assert.Null(pipeline.LoadedBelow("events", 1));
 
             // Redelivery with other boundaries after the load: the loaded files are gone from the
             // stage, so all 100 records are staged again, and the ledger trims 50..99 at load.
@@ -68,6 +75,15 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
 
             Assert.Equal((100, 100L, 10L), (first.StagedRecords, loaded.RowsLoaded, loadedOrders.RowsLoaded));
             Assert.Equal((100, 50L), (redelivered.StagedRecords, again.RowsLoaded));
+            Assert.Equal(150L, pipeline.LoadedBelow("events", 0));
+
+            // A pipeline of another process learns the same from the ledger.
+            var other = new IngestPipeline(pipeline.Settings, services.GetRequiredService<IStageStore>(), services.GetRequiredService<DatabendClient>);
+            await other.ReadLoadedOffsetsAsync(orders, Ct);
+            Assert.Equal(20L, other.LoadedBelow("orders", 2, orders));
+            Assert.Null(other.LoadedBelow("events", 0));
+            await other.ReadLoadedOffsetsAsync(cancellationToken: Ct);
+            Assert.Equal(150L, other.LoadedBelow("events", 0));
             using DatabendClient client = services.GetRequiredService<DatabendClient>();
             Assert.Equal(Enumerable.Range(0, 150).Select(o => (0, (long)o)), await RowsAsync(client, table));
             Assert.Equal(Enumerable.Range(10, 10).Select(o => (2, (long)o)), await RowsAsync(client, orders));
