@@ -136,6 +136,11 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
                 if (_revoked.Count > 0)
                 {
                     LeaveRevokedToNewOwner(batch, nextOffsets);
+                    if (nextOffsets.Count == 0)
+                    {
+                        // Every partition of the batch moved away: its records are the new owner's.
+                        batchAlreadyLoaded = 0;
+                    }
                 }
 
                 if (result is { IsPartitionEOF: true })
@@ -463,6 +468,14 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
     private InFlight StartStaging(StagingBatch batch, Dictionary<TopicPartition, Offset> nextOffsets)
     {
+        if (batch.Count == 0)
+        {
+            // Only records the table already holds: their offsets are committed in turn, with
+            // nothing to stage and nothing for the loader to do.
+            batch.Dispose();
+            return new InFlight(Task.FromResult(new StageBatchResult()), [.. nextOffsets.Select(n => new TopicPartitionOffset(n.Key, n.Value))], CommitOnly: true);
+        }
+
         // On the thread pool, so that uploading does not hold up the consume loop.
         // Not cancellable: a stop request waits for the batch to be staged and committed.
         Task<StageBatchResult> staging = Task.Run(async () =>
@@ -485,14 +498,23 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
 
         _inFlight = null;
         StageBatchResult result = await inFlight.Staging.ConfigureAwait(false);
+        // A commit-only batch gives the loader nothing to do: no generation, no signal.
+        bool staged = !inFlight.CommitOnly;
         Interlocked.Add(ref _staged, result.StagedRecords);
         Interlocked.Add(ref _deadLettered, result.DeadLetteredRecords);
-        Interlocked.Increment(ref _stagedGeneration);
+        if (staged)
+        {
+            Interlocked.Increment(ref _stagedGeneration);
+        }
+
         Interlocked.Add(ref _unloadedFiles, result.Files.Count);
         progress?.Staged(result);
         try
         {
-            consumer.Commit(inFlight.Offsets);
+            if (inFlight.Offsets.Count > 0)
+            {
+                consumer.Commit(inFlight.Offsets);
+            }
         }
         catch (KafkaException e)
         {
@@ -501,7 +523,10 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
             output.WriteLine($"commit not accepted ({e.Error.Reason}); the new owner re-reads those records and skips what is staged");
         }
 
-        _loadSignal.Release();
+        if (staged)
+        {
+            _loadSignal.Release();
+        }
     }
 
     private async Task LoaderLoopAsync(CancellationToken stop)
@@ -600,7 +625,8 @@ internal sealed class IngestDaemon(IngestPipeline pipeline, RunOptions run, ILog
     internal static TimeSpan NextIdleWait(TimeSpan current) => current * 2 > IdlePassMax ? IdlePassMax : current * 2;
 
     /// <summary>A batch being staged, and the offsets to commit once it is.</summary>
-    private sealed record InFlight(Task<StageBatchResult> Staging, List<TopicPartitionOffset> Offsets);
+    /// <summary>A batch being staged and the offsets to commit after it; <paramref name="CommitOnly"/> when it held only records the table already has.</summary>
+    private sealed record InFlight(Task<StageBatchResult> Staging, List<TopicPartitionOffset> Offsets, bool CommitOnly = false);
 
     private void Report() =>
         output.WriteLine($"consumed {Interlocked.Read(ref _consumed)}, staged {Interlocked.Read(ref _staged)}, dead-lettered {Interlocked.Read(ref _deadLettered)}, loaded {Interlocked.Read(ref _loadedRows)} rows{(Interlocked.Read(ref _alreadyLoaded) is > 0 and long already ? $", {already} already in the table" : string.Empty)}");

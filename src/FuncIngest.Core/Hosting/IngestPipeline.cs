@@ -150,8 +150,17 @@ public sealed class IngestPipeline
         var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
         LoadResult result = await loader.LoadAllAsync(cancellationToken).ConfigureAwait(false);
 
-        // A file loaded or skipped by the ledger means the ledger stands past its last offset
-        // (the ledger protocol: next_offset becomes the file's last offset + 1, in offset order).
+        // What the ledger said after the last pass replaces what was known (so a ledger moved
+        // back is followed as soon as a pass loads); a file loaded or skipped by the ledger means
+        // the ledger stands past its last offset (next_offset becomes the file's last offset + 1).
+        if (loader.LedgerAfterLoad is { } ledger)
+        {
+            foreach (((string topic, int partition), long next) in ledger)
+            {
+                _loadedBelow[(staging.Table, topic, partition)] = next;
+            }
+        }
+
         foreach (StageFileName file in result.Loaded.Concat(result.Skipped))
         {
             _loadedBelow.AddOrUpdate((staging.Table, file.Topic, file.Partition), file.LastOffset + 1, (_, known) => Math.Max(known, file.LastOffset + 1));

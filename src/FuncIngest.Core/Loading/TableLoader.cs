@@ -229,8 +229,15 @@ public sealed class TableLoader
     }
 
     /// <summary>Updates the lag gauge: per partition, highest staged offset + 1 minus the ledger's next offset.</summary>
-    private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken) =>
-        RecordLag(pending, await ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false));
+    private async Task RecordLagAsync(List<PendingFile> pending, CancellationToken cancellationToken)
+    {
+        Dictionary<(string Topic, int Partition), long> next = await ReadNextOffsetsAsync(cancellationToken).ConfigureAwait(false);
+        LedgerAfterLoad = next;
+        RecordLag(pending, next);
+    }
+
+    /// <summary>The ledger as the last pass of this loader read it after loading (committed state), or null when no pass loaded anything.</summary>
+    internal IReadOnlyDictionary<(string Topic, int Partition), long>? LedgerAfterLoad { get; private set; }
 
     /// <summary>
     /// The lag gauge from a stage listing and ledger values. A partition with no ledger value
