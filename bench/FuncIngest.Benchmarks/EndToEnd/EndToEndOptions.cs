@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FuncIngest.Benchmarks.EndToEnd;
 
-/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --cli-setting name:key=value --show-output --pin --wrap 'perf record -g -o run.perf'</c>.</summary>
+/// <summary>Command line of <c>e2e</c>: <c>--records N --value-bytes B --partitions P --batch-records R --repeat K --cli name=path/funcingest.dll --setting key=value --cli-setting name:key=value --show-output --pin --reread --wrap 'perf record -g -o run.perf'</c>.</summary>
 public sealed class EndToEndOptions
 {
     public int Records { get; private set; } = 400_000;
@@ -31,6 +31,13 @@ public sealed class EndToEndOptions
     /// </summary>
     public Dictionary<string, List<(string Key, string Value)>> CliSettings { get; } = [];
 
+    /// <summary>
+    /// After each measured run, run the same build once more in a new consumer group over the same
+    /// table: every record is read again while the table already holds it (a group reset
+    /// backwards), and the bench reports that run's wall time, CPU and peak RSS.
+    /// </summary>
+    public bool Reread { get; private set; }
+
     /// <summary>Print each run's own output, every line prefixed with the seconds since its start.</summary>
     public bool ShowOutput { get; private set; }
 
@@ -58,6 +65,12 @@ public sealed class EndToEndOptions
             if (args[i] == "--pin")
             {
                 options.Pin = true;
+                continue;
+            }
+
+            if (args[i] == "--reread")
+            {
+                options.Reread = true;
                 continue;
             }
 
