@@ -87,6 +87,15 @@ public sealed class IngestPipelineTests(AzuriteFixture azurite)
             using DatabendClient client = services.GetRequiredService<DatabendClient>();
             Assert.Equal(Enumerable.Range(0, 150).Select(o => (0, (long)o)), await RowsAsync(client, table));
             Assert.Equal(Enumerable.Range(10, 10).Select(o => (2, (long)o)), await RowsAsync(client, orders));
+
+            // A ledger moved back (`funcingest ledger reset`, hosts stopped) is followed by the next
+            // ledger read and by the next load pass, never kept at the higher value.
+            var ledger = new FuncIngest.Operations.LedgerManager(services.GetRequiredService<DatabendClient>, services.GetRequiredService<IStageStore>(), pipeline.Settings.Staging, pipeline.Settings.Loader);
+            await ledger.ResetAsync(new FuncIngest.Operations.LedgerReset("events", 0, 120), new Dictionary<int, long> { [0] = 150 }, apply: true, Ct);
+            await other.ReadLoadedOffsetsAsync(cancellationToken: Ct);
+            await pipeline.StageAsync(StageTestKit.MakeRecords("events", 1, 0, 9), cancellationToken: Ct);
+            await pipeline.LoadAsync(table, Ct);
+            Assert.Equal((120L, 120L, 10L), (other.LoadedBelow("events", 0), pipeline.LoadedBelow("events", 0), pipeline.LoadedBelow("events", 1)));
         }
     }
 
