@@ -230,11 +230,7 @@ public static class EndToEndBenchmark
             }
 
             var clock = Stopwatch.StartNew();
-            using Process process = Start(dir, output, clock, [
-                "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
-                .. options.Pin ? (string[])[Taskset, "-c", RunCore] : [],
-                .. options.Wrap,
-                "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings]);
+            using Process process = Start(dir, output, clock, TimedRun(options, dll, settings, timeFile, options.Wrap));
             TimeSpan? lastRow = null;
             TimeSpan? allCommitted = null;
             using IConsumer<byte[], byte[]> offsets = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "g-" + table }).Build();
@@ -268,7 +264,7 @@ public static class EndToEndBenchmark
             double azuriteCpu = CpuSecondsOf(azurite.ProcessId) - azuriteCpuBefore;
             long rows = await CountAsync(client, table);
             lastRow ??= rows >= options.Records ? wall : null;
-            string[] time = (await File.ReadAllTextAsync(timeFile)).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[^4..];
+            (double cpu, double peakRssMb) = await ReadTimeAsync(timeFile);
             if (process.ExitCode != 0 || rows != options.Records)
             {
                 await Console.Error.WriteLineAsync($"{name}: exit {process.ExitCode}, {rows} rows of {options.Records}; output:\n{output}");
@@ -288,10 +284,7 @@ public static class EndToEndBenchmark
 
                 var again = Stopwatch.StartNew();
                 var againOutput = new StringBuilder();
-                using Process second = Start(dir, againOutput, [
-                    "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
-                    .. options.Pin ? (string[])[Taskset, "-c", RunCore] : [],
-                    "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings, "--set", "KafkaConsumerGroup=g2-" + table]);
+                using Process second = Start(dir, againOutput, [.. TimedRun(options, dll, settings, timeFile, wrap: []), "--set", "KafkaConsumerGroup=g2-" + table]);
                 await second.WaitForExitAsync();
                 TimeSpan againWall = again.Elapsed;
                 if (options.Pin)
@@ -299,7 +292,7 @@ public static class EndToEndBenchmark
                     await PinAsync(AllCores, Environment.ProcessId, azurite.ProcessId);
                 }
 
-                string[] againTime = (await File.ReadAllTextAsync(timeFile)).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[^4..];
+                (double againCpu, double againRssMb) = await ReadTimeAsync(timeFile);
                 long againRows = await CountAsync(client, table);
                 if (second.ExitCode != 0 || againRows != options.Records)
                 {
@@ -310,7 +303,7 @@ public static class EndToEndBenchmark
                     Console.WriteLine(againOutput.ToString());
                 }
 
-                reread = (againWall, double.Parse(againTime[1], s_inv) + double.Parse(againTime[2], s_inv), double.Parse(againTime[3], s_inv) / 1024, againRows);
+                reread = (againWall, againCpu, againRssMb, againRows);
             }
 
             return new RunResult(
@@ -319,8 +312,8 @@ public static class EndToEndBenchmark
                 allCommitted ?? wall,
                 lastRow ?? wall,
                 wall,
-                double.Parse(time[1], s_inv) + double.Parse(time[2], s_inv),
-                double.Parse(time[3], s_inv) / 1024,
+                cpu,
+                peakRssMb,
                 benchCpu,
                 azuriteCpu)
             {
@@ -331,6 +324,22 @@ public static class EndToEndBenchmark
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary><c>funcingest run</c> under GNU time (pinned with <c>--pin</c>), which writes wall, user, system seconds and peak RSS (KiB) to <paramref name="timeFile"/>.</summary>
+    private static string[] TimedRun(EndToEndOptions options, string dll, string settings, string timeFile, string[] wrap) =>
+    [
+        "/usr/bin/time", "-f", "%e %U %S %M", "-o", timeFile,
+        .. options.Pin ? (string[])[Taskset, "-c", RunCore] : [],
+        .. wrap,
+        "dotnet", dll, "run", "--exit-when-idle", options.ExitWhenIdleSeconds.ToString(s_inv), "--settings", settings,
+    ];
+
+    /// <summary>CPU-s (user + system) and peak RSS in MB from what <see cref="TimedRun"/> wrote.</summary>
+    private static async Task<(double CpuSeconds, double PeakRssMb)> ReadTimeAsync(string timeFile)
+    {
+        string[] time = (await File.ReadAllTextAsync(timeFile)).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[^4..];
+        return (double.Parse(time[1], s_inv) + double.Parse(time[2], s_inv), double.Parse(time[3], s_inv) / 1024);
     }
 
     private static async Task<long> CountAsync(SqlClient client, string table)

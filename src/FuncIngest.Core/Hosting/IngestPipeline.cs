@@ -147,7 +147,7 @@ public sealed class IngestPipeline
             await EnsureObjectsAsync(table, cancellationToken).ConfigureAwait(false);
         }
 
-        var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
+        TableLoader loader = Loader(staging);
         LoadResult result = await loader.LoadAllAsync(cancellationToken).ConfigureAwait(false);
 
         // What the ledger said after the last pass replaces what was known (so a ledger moved
@@ -177,7 +177,7 @@ public sealed class IngestPipeline
     public async Task ReadLoadedOffsetsAsync(string? table = null, CancellationToken cancellationToken = default)
     {
         StagingOptions staging = Staging(table ?? DefaultTable);
-        var loader = new TableLoader(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
+        TableLoader loader = Loader(staging);
         foreach (LedgerEntry entry in await loader.ReadLedgerAsync(cancellationToken).ConfigureAwait(false))
         {
             _loadedBelow[(staging.Table, entry.Topic, entry.Partition)] = entry.NextOffset;
@@ -229,6 +229,9 @@ public sealed class IngestPipeline
 
     private BatchStager Stager(string table) =>
         _stagers.GetOrAdd(table, t => new BatchStager(_store, Staging(t), _loggers.CreateLogger<BatchStager>(), _time, _schemas));
+
+    private TableLoader Loader(StagingOptions staging) =>
+        new(_clients, _store, staging, Settings.Loader, _loggers.CreateLogger<TableLoader>(), _time);
 
     private StagingOptions Staging(string table)
     {
